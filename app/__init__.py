@@ -1,0 +1,97 @@
+"""PressDesk: foreign press registrations, letters, permits and promotional products."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from app import config as default_config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config layers, extensions, blueprints, CLI."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PRESSDESK")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+
+    from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
+
+    db.init_app(app)
+    from app.db import render_migration_item
+
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     render_as_batch=True, compare_type=True, render_item=render_migration_item)
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    from app import i18n, security
+    from app.database import install_sqlite_pragmas
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+    security.init_app(app)
+    install_sqlite_pragmas(app)
+
+    from app.authority import load_authority_profile
+
+    app.extensions["authority_profile"] = load_authority_profile(app)
+
+    from app import admin, audit, auth, demo, errors, main, outbox, places
+
+    for area in (main, auth, admin, audit, outbox, places, demo):
+        area.init_app(app)
+    errors.init_app(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    """Derive settings that depend on others, and refuse unsafe production settings."""
+    config = app.config
+    development = config["ENV_NAME"] == "development"
+    # Unset (None) means: secure everywhere except on a development laptop over http.
+    for key in ("SESSION_COOKIE_SECURE", "HSTS_ENABLED"):
+        if config.get(key) is None:
+            config[key] = not development
+    if not config.get("SECRET_KEY"):
+        if not development and not config.get("TESTING"):
+            raise RuntimeError(
+                "PRESSDESK_SECRET_KEY is not set. Production refuses to start without a secret key; "
+                "set it in the environment or in instance/config.py."
+            )
+        config["SECRET_KEY"] = _development_secret_key(app)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "pressdesk.db")
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite does not pool like a server; pre-ping is only noise there.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    config["UPLOAD_FOLDER"] = config.get("UPLOAD_FOLDER") or os.path.join(app.instance_path, "uploads")
+
+
+def normalise_database_url(url: str) -> str:
+    """Serve postgresql:// and postgres:// URLs with psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _development_secret_key(app: Flask) -> str:
+    """A random key kept in instance/ so that `make run` sessions survive a restart."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    path = Path(app.instance_path) / "development-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,17 @@
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+
+def init_app(app):
+    from app.auth import cli, routes  # noqa: F401  (registers views and commands)
+    from app.auth.service import load_session_user
+    from app.extensions import login_manager
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_session_user)
+    app.register_blueprint(bp)
+    app.cli.add_command(cli.users_cli)

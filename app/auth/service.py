@@ -1,0 +1,328 @@
+"""Account rules: sign-up, confirmation, login sessions, passwords, staff accounts.
+
+Functions here change the database and flush; the caller (a route or a CLI
+command) commits once at the edge.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+
+from app.audit.service import record_event
+from app.auth.models import STAFF_ROLES, AccountToken, Role, TokenPurpose, User, UserSession
+from app.auth.passwords import hash_password, verify_password
+from app.db import utcnow
+from app.extensions import db
+from app.outbox.service import queue_email
+
+
+class AccountError(Exception):
+    """A rule refused the action; the message is translated and safe to show."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def _digest(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def _external_url(endpoint: str, **values) -> str:
+    """An absolute link for an email, on the configured public BASE_URL.
+
+    Built from the URL map, not the request, so that commands (no request) and a
+    request arriving through a proxy both produce the public address.
+    """
+    path = current_app.url_map.bind("pressdesk.invalid").build(endpoint, values)
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+# --- one-time links ---------------------------------------------------------
+
+_TOKEN_HOURS = {
+    TokenPurpose.confirm_email: "EMAIL_CONFIRMATION_HOURS",
+    TokenPurpose.reset_password: "PASSWORD_RESET_HOURS",
+    TokenPurpose.invitation: "ACCOUNT_INVITATION_HOURS",
+}
+
+
+def issue_token(user: User, purpose: TokenPurpose) -> str:
+    """A new link for `purpose`; earlier unused links of that purpose stop working."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    raw = secrets.token_urlsafe(32)
+    hours = current_app.config[_TOKEN_HOURS[purpose]]
+    db.session.add(
+        AccountToken(user_id=user.id, purpose=purpose, token_hash=_digest(raw), expires_at=now + timedelta(hours=hours))
+    )
+    db.session.flush()
+    return raw
+
+
+def peek_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
+    """The live token for this link and purpose, without using it up."""
+    token = db.session.scalar(
+        sa.select(AccountToken).where(AccountToken.token_hash == _digest(raw), AccountToken.purpose == purpose)
+    )
+    if token is None or token.used_at is not None or token.expires_at <= utcnow() or not token.user.active:
+        return None
+    return token
+
+
+def _consume_token(raw: str, purpose: TokenPurpose) -> User:
+    """Use the link once. A second use, an expired link or another purpose's link is refused.
+
+    The UPDATE ... WHERE used_at IS NULL makes two simultaneous uses of the same
+    link succeed at most once.
+    """
+    token = peek_token(raw, purpose)
+    if token is None:
+        raise AccountError(_l("This link is invalid, has expired or has already been used."))
+    result = db.session.execute(
+        sa.update(AccountToken)
+        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise AccountError(_l("This link is invalid, has expired or has already been used."))
+    return token.user
+
+
+# --- sign-up and confirmation -----------------------------------------------
+
+def register_correspondent(*, email: str, full_name: str, password: str, locale: str) -> User | None:
+    """Create an unconfirmed correspondent account and mail the confirmation link.
+
+    When the address already has an account, nothing is created and that address
+    is told so by email: the page answers the same either way, so sign-up cannot
+    be used to find out who has an account.
+    """
+    email = normalise_email(email)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        queue_email(existing.email, "account_exists", existing.locale, _l("You already have a PressDesk account"),
+                    user=existing, login_url=_external_url("auth.login"),
+                    reset_url=_external_url("auth.forgot_password"))
+        return None
+    user = User(email=email, full_name=full_name.strip(), password_hash=hash_password(password),
+                role=Role.correspondent, locale=locale, password_changed_at=utcnow())
+    db.session.add(user)
+    db.session.flush()
+    record_event("account.signup", actor=user, subject=user, after={"email": email, "role": user.role.name})
+    send_confirmation(user)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    raw = issue_token(user, TokenPurpose.confirm_email)
+    queue_email(user.email, "confirm_email", user.locale, _l("Confirm your email address for PressDesk"),
+                user=user, confirm_url=_external_url("auth.confirm_email", token=raw),
+                hours=current_app.config["EMAIL_CONFIRMATION_HOURS"])
+
+
+def resend_confirmation(email: str) -> None:
+    user = find_user_by_email(email)
+    if user is not None and user.active and user.email_confirmed_at is None:
+        send_confirmation(user)
+
+
+def confirm_email(raw_token: str) -> User:
+    user = _consume_token(raw_token, TokenPurpose.confirm_email)
+    user.email_confirmed_at = utcnow()
+    record_event("account.email_confirmed", actor=user, subject=user)
+    return user
+
+
+# --- login sessions -------------------------------------------------------
+
+def authenticate(email: str, password: str) -> User:
+    """The user for these credentials, or AccountError with one message for every failure."""
+    user = find_user_by_email(email)
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.active:
+        record_event("auth.login_failed", actor=user if valid else None, actor_email=normalise_email(email)[:254],
+                     after={"reason": "inactive" if valid else "credentials"})
+        raise AccountError(_l("The email address or password is not correct."))
+    if user.email_confirmed_at is None:
+        record_event("auth.login_failed", actor=user, after={"reason": "email_not_confirmed"})
+        raise AccountError(_l("Please confirm your email address first: follow the link we sent you."))
+    return user
+
+
+def start_session(user: User) -> str:
+    """Record a new login for `user`; return the raw token the cookie will carry."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(
+        user_id=user.id, token_hash=_digest(raw), created_at=now, last_seen_at=now,
+        expires_at=now + current_app.config["PERMANENT_SESSION_LIFETIME"],
+        ip_address=(request.remote_addr or "")[:45] or None,
+        user_agent=(request.user_agent.string or "")[:300] or None,
+    ))
+    db.session.flush()
+    user.session_token = raw
+    record_event("auth.login", actor=user, subject=user)
+    return raw
+
+
+def load_session_user(raw_token: str) -> User | None:
+    """The user of a live session token; None once revoked, expired or deactivated."""
+    user_session = db.session.scalar(
+        sa.select(UserSession).where(UserSession.token_hash == _digest(raw_token))
+    )
+    now = utcnow()
+    if user_session is None or user_session.revoked_at is not None or user_session.expires_at <= now:
+        return None
+    user = user_session.user
+    if not user.active:
+        return None
+    user.session_token = raw_token
+    return user
+
+
+def end_session(user: User) -> None:
+    """Log out: the server forgets this session, so a copy of the cookie is useless."""
+    if user.session_token:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == _digest(user.session_token), UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    record_event("auth.logout", actor=user, subject=user)
+
+
+def _revoke_all_sessions(user: User) -> None:
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+# --- passwords --------------------------------------------------------------
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    _revoke_all_sessions(user)
+    db.session.execute(
+        sa.update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.reset_password,
+               AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+
+
+def change_password(user: User, current_password: str, new_password: str) -> str:
+    """Change the password; every session ends and a new one starts for this browser."""
+    if not verify_password(user.password_hash, current_password):
+        raise AccountError(_l("The current password is not correct."))
+    _set_password(user, new_password)
+    record_event("auth.password_changed", actor=user, subject=user)
+    queue_email(user.email, "password_changed", user.locale, _l("Your PressDesk password was changed"),
+                user=user, reset_url=_external_url("auth.forgot_password"))
+    return start_session(user)
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link when the account exists; the caller answers the same either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    raw = issue_token(user, TokenPurpose.reset_password)
+    record_event("auth.password_reset_requested", actor=user, subject=user)
+    queue_email(user.email, "reset_password", user.locale, _l("Reset your PressDesk password"),
+                user=user, reset_url=_external_url("auth.reset_password", token=raw),
+                hours=current_app.config["PASSWORD_RESET_HOURS"])
+
+
+def reset_password(raw_token: str, new_password: str, purpose: TokenPurpose = TokenPurpose.reset_password) -> User:
+    """Set a password from an emailed link (reset, or a staff invitation)."""
+    user = _consume_token(raw_token, purpose)
+    _set_password(user, new_password)
+    # Following a link sent to the address proves the address.
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    action = "auth.password_reset" if purpose is TokenPurpose.reset_password else "account.invitation_accepted"
+    record_event(action, actor=user, subject=user)
+    return user
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale != user.locale:
+        user.locale = locale
+        db.session.flush()
+
+
+# --- staff accounts (admin) ---------------------------------------------------
+
+def create_staff_account(*, admin: User | None, email: str, full_name: str, role: Role, locale: str = "vi",
+                         password: str | None = None) -> User:
+    """An admin creates an officer, leader or admin account.
+
+    Without a password the new colleague gets an invitation link to choose one;
+    with one (the `flask users create` command) the account is ready at once.
+    """
+    if role not in STAFF_ROLES and password is None:
+        raise AccountError(_l("Correspondents sign up themselves."))
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise AccountError(_l("An account with this email address already exists."))
+    now = utcnow()
+    user = User(email=email, full_name=full_name.strip(), role=role, locale=locale, email_confirmed_at=now,
+                password_hash=hash_password(password) if password else None,
+                password_changed_at=now if password else None)
+    db.session.add(user)
+    db.session.flush()
+    record_event("account.created", actor=admin, subject=user,
+                 after={"email": email, "role": role.name, "locale": locale})
+    if password is None:
+        raw = issue_token(user, TokenPurpose.invitation)
+        queue_email(user.email, "invitation", user.locale, _l("Your PressDesk account"),
+                    user=user, role=role, invitation_url=_external_url("auth.accept_invitation", token=raw),
+                    days=current_app.config["ACCOUNT_INVITATION_HOURS"] // 24)
+    return user
+
+
+def _active_admin_count() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.role == Role.admin, User.active.is_(True))
+    )
+
+
+def change_role(*, admin: User, user: User, role: Role) -> None:
+    if role == user.role:
+        return
+    if user.role is Role.admin and _active_admin_count() <= 1:
+        raise AccountError(_l("PressDesk needs at least one active administrator."))
+    if (user.role is Role.correspondent) != (role is Role.correspondent):
+        raise AccountError(_l("A correspondent account cannot become a staff account, nor the reverse."))
+    before = {"role": user.role.name}
+    user.role = role
+    record_event("account.role_changed", actor=admin, subject=user, before=before, after={"role": role.name})
+
+
+def set_active(*, admin: User, user: User, active: bool) -> None:
+    if active == user.active:
+        return
+    if not active and user.role is Role.admin and _active_admin_count() <= 1:
+        raise AccountError(_l("PressDesk needs at least one active administrator."))
+    user.active = active
+    if not active:
+        _revoke_all_sessions(user)
+    record_event("account.activated" if active else "account.deactivated", actor=admin, subject=user,
+                 before={"active": not active}, after={"active": active})

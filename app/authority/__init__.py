@@ -1,0 +1,76 @@
+"""The authority profile: the configured issuing body (DESIGN.md section 3).
+
+Names, document symbols, signer titles and deadlines are configuration because
+they differ between provinces and changed with the 2025 mergers. The file is
+JSON; `AUTHORITY_PROFILE_FILE` names it, and without it the demo profile loads.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from flask import Flask, current_app
+
+DEMO_PROFILE = Path(__file__).with_name("demo_profile.json")
+
+
+@dataclass(frozen=True)
+class AuthorityProfile:
+    province_name_vi: str
+    province_name_en: str
+    parent_body_vi: str
+    parent_body_en: str
+    issuing_body_vi: str
+    issuing_body_en: str
+    place_name: str  # for dates on letters: "Tây Ninh, ngày ... tháng ... năm ..."
+    document_symbols: dict[str, str]  # series -> symbol, e.g. "letter": "UBND-NgV"
+    signer_titles_vi: dict[str, str]  # e.g. "signing_for": "TM. ỦY BAN NHÂN DÂN", "title": "CHỦ TỊCH"
+    signer_titles_en: dict[str, str]
+    reply_deadline_working_days: int = 5
+    submission_lead_time_working_days: int = 5
+    post_visit_report_working_days: int = 3
+    spearhead_sectors: list[dict[str, str]] = field(default_factory=list)  # {"code", "vi", "en"}
+    contact_email: str = ""
+    contact_phone: str = ""
+    is_demo: bool = False
+
+    def province_name(self, locale: str) -> str:
+        return self.province_name_vi if locale == "vi" else self.province_name_en
+
+    def issuing_body(self, locale: str) -> str:
+        return self.issuing_body_vi if locale == "vi" else self.issuing_body_en
+
+
+class AuthorityProfileError(ValueError):
+    pass
+
+
+def parse_authority_profile(data: dict) -> AuthorityProfile:
+    known = {item.name for item in fields(AuthorityProfile)}
+    unknown = set(data) - known
+    if unknown:
+        raise AuthorityProfileError(f"unknown keys in the authority profile: {', '.join(sorted(unknown))}")
+    try:
+        profile = AuthorityProfile(**data)
+    except TypeError as error:
+        raise AuthorityProfileError(f"authority profile: {error}") from None
+    for name in ("reply_deadline_working_days", "submission_lead_time_working_days",
+                 "post_visit_report_working_days"):
+        value = getattr(profile, name)
+        if not isinstance(value, int) or not 0 < value <= 60:
+            raise AuthorityProfileError(f"authority profile: {name} must be a whole number from 1 to 60")
+    return profile
+
+
+def load_authority_profile(app: Flask) -> AuthorityProfile:
+    path = Path(app.config.get("AUTHORITY_PROFILE_FILE") or DEMO_PROFILE)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise AuthorityProfileError(f"cannot read the authority profile {path}: {error}") from None
+    return parse_authority_profile(data)
+
+
+def authority_profile() -> AuthorityProfile:
+    return current_app.extensions["authority_profile"]

@@ -1,0 +1,77 @@
+"""Default settings.
+
+Layers, each overriding the one before: these defaults, then `instance/config.py`,
+then environment variables named `PRESSDESK_<SETTING>` (values parsed as JSON
+when they can be, so `PRESSDESK_MAIL_PORT=2525` is a number), then the mapping a
+test passes to `create_app`. The README lists every setting.
+"""
+from datetime import timedelta
+
+# "production" (the default: secure cookies, HSTS, SECRET_KEY required) or
+# "development" (what `make run` uses on a laptop over plain http).
+ENV_NAME = "production"
+
+SECRET_KEY = None
+
+# Database: the embedded SQLite file in instance/ unless a URL is given.
+# postgresql:// URLs are served by psycopg 3.
+SQLALCHEMY_DATABASE_URI = None
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+# The public address of the site, used in emails and (later) permit QR codes.
+BASE_URL = "http://127.0.0.1:5000"
+
+# Mail (Flask-Mail). Messages go through the outbox table first.
+MAIL_SERVER = "localhost"
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USE_SSL = False
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_DEFAULT_SENDER = "PressDesk <no-reply@pressdesk.invalid>"
+# Never drop mail silently, not even under TESTING: tests read it from a real SMTP server.
+MAIL_SUPPRESS_SEND = False
+OUTBOX_MAX_ATTEMPTS = 12
+# Send right after the request that queued a message (outside the request's time).
+OUTBOX_SEND_AFTER_REQUEST = True
+
+# Language and time.
+LANGUAGES = ("vi", "en")
+BABEL_DEFAULT_LOCALE = "en"
+BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+# Sessions and cookies.
+PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+SESSION_COOKIE_NAME = "pressdesk_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# None: True in production, False in development.
+SESSION_COOKIE_SECURE = None
+HSTS_ENABLED = None
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+# Account tokens (links sent by email), in hours.
+EMAIL_CONFIRMATION_HOURS = 48
+PASSWORD_RESET_HOURS = 2
+ACCOUNT_INVITATION_HOURS = 24 * 7
+PASSWORD_MIN_LENGTH = 8
+
+# Rate limits (Flask-Limiter). Use redis://127.0.0.1:6379 with several workers.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_LOGIN = "10 per minute;50 per hour"
+RATELIMIT_PASSWORD_RESET = "5 per 15 minutes;20 per day"
+RATELIMIT_SIGNUP = "10 per hour"
+
+# Uploads: the whole request body, in bytes.
+MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+# Bootstrap served from this server, never a CDN.
+BOOTSTRAP_SERVE_LOCAL = True
+
+# The issuing body: a JSON file (see app/authority/demo_profile.json). None means the demo.
+AUTHORITY_PROFILE_FILE = None
+
+# Audit list page size.
+PAGE_SIZE = 25

@@ -1,0 +1,49 @@
+"""Error pages in the user's language, never a traceback; roll back on error."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back, reload the page and try again.")),
+    403: (_l("Not allowed"), _l("Your account may not open this page.")),
+    404: (_l("Page not found"), _l("There is no page at this address. Check the link, or start from the home page.")),
+    405: (_l("Not allowed"), _l("This page cannot be used this way.")),
+    409: (_l("Changed meanwhile"), _l("Someone changed this in the meantime. Reload the page and try again.")),
+    413: (_l("File too large"), _l("What you sent is larger than PressDesk accepts. Send smaller files.")),
+    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a few minutes, then try again.")),
+    500: (_l("Something went wrong"), _l("An error occurred on our side and nothing was saved. Try again later; "
+                                          "if it happens again, contact the department.")),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        if error.code not in MESSAGES:
+            return error
+        response_body, code = render_error(error.code)
+        headers = {}
+        if error.code == 429 and hasattr(error, "retry_after"):
+            headers["Retry-After"] = str(error.retry_after)
+        return response_body, code, headers
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        db.session.rollback()
+        return render_error(400, _l("The form expired or was sent from another site. Reload the page and send it again."))
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        db.session.rollback()
+        return render_error(500)

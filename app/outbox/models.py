@@ -1,0 +1,33 @@
+"""The mail outbox: messages stored with the change that causes them, sent after commit."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[Optional[str]] = mapped_column(sa.Text)
+    template: Mapped[str] = mapped_column(sa.String(100))
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A sender claims a message before talking to SMTP, so two senders never send it twice.
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    failed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    __table_args__ = (sa.Index("ix_outbox_messages_due", "sent_at", "failed_at", "next_attempt_at"),)

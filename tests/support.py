@@ -1,0 +1,37 @@
+"""Helpers for tests that post forms with their CSRF token, as a browser does."""
+from __future__ import annotations
+
+import re
+
+from tests.conftest import TEST_PASSWORD
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, page: str = "/login") -> str:
+    response = client.get(page)
+    match = CSRF_PATTERN.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {page}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict | None = None, *, page: str | None = None, **kwargs):
+    """POST `data` to `url` with a CSRF token read from `page` (by default `url` itself)."""
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_token(client, page or url)
+    return client.post(url, data=payload, **kwargs)
+
+
+def login(client, email: str, password: str = TEST_PASSWORD):
+    return post_form(client, "/login", {"email": email, "password": password})
+
+
+def logout(client):
+    return post_form(client, "/logout", page="/")
+
+
+def link_in(text: str, path_prefix: str) -> str:
+    """The path of the first link in an email body that starts with `path_prefix`."""
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<]*)", text)
+    assert match, f"no {path_prefix} link in: {text}"
+    return match.group(1)
