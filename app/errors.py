@@ -32,11 +32,8 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if error.code not in MESSAGES:
             return error
-        response_body, code = render_error(error.code)
-        headers = {}
-        if error.code == 429 and hasattr(error, "retry_after"):
-            headers["Retry-After"] = str(error.retry_after)
-        return response_body, code, headers
+        # Flask-Limiter adds Retry-After to a 429 itself.
+        return render_error(error.code)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

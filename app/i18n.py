@@ -1,24 +1,43 @@
 """Language choice: the user's saved language, else the session's, else the browser's."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
-from flask_babel import get_locale
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
+# Vietnamese administrative practice writes dates day first with four-digit years
+# (05/03/2027); CLDR's short Vietnamese pattern (5/3/27) is not what staff expect.
+DATETIME_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
+DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+
+
+def when(moment) -> str:
+    """A timestamp in the user's language and the province's time zone."""
+    if moment is None:
+        return ""
+    return format_datetime(moment, DATETIME_PATTERNS.get(str(get_locale()), DATETIME_PATTERNS["en"]))
+
+
+def day(value) -> str:
+    if value is None:
+        return ""
+    return format_date(value, DATE_PATTERNS.get(str(get_locale()), DATE_PATTERNS["en"]))
+
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a command: its messages go to an operator's terminal
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
-    if request:
-        best = request.accept_languages.best_match(languages)
-        if best:
-            return best
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -27,6 +46,9 @@ def select_timezone() -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_filter(when)
+    app.add_template_filter(day)
+
     @app.context_processor
     def language_context():
         return {"language_names": LANGUAGE_NAMES, "current_locale": str(get_locale())}

@@ -17,7 +17,9 @@ def init_app(app):
 
         if not has_request_context():  # an email rendered by a command
             return {}
-        return {"language_form": LanguageForm(), "logout_form": LogoutForm()}
+        # formdata=None: these navbar forms never read the request (an error page
+        # for a too-large body must not touch the body again).
+        return {"language_form": LanguageForm(formdata=None), "logout_form": LogoutForm(formdata=None)}
 
     from app.auth.labels import role_label
     from app.authority import authority_profile

@@ -1,0 +1,122 @@
+"""The mail outbox: stored with the change, sent after commit, retried, never twice."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.auth.models import Role, User
+from app.db import utcnow
+from app.outbox.models import OutboxMessage
+from app.outbox.service import backoff, send_due
+from tests.support import post_form
+
+PASSWORD = "mekong delta at dawn"
+
+
+def signup(client, email="reporter@example.com", locale="en"):
+    return post_form(client, "/signup", {"full_name": "Jane Reporter", "email": email, "password": PASSWORD,
+                                         "password_again": PASSWORD, "locale": locale})
+
+
+def test_message_is_sent_right_after_the_request(client, db, mailbox):
+    signup(client)
+    [message] = mailbox.messages
+    assert message["To"] == "reporter@example.com"
+    assert message["From"] == "PressDesk <no-reply@pressdesk.invalid>"
+    stored = db.session.scalar(sa.select(OutboxMessage))
+    assert stored.sent_at is not None and stored.attempts == 1 and stored.last_error is None
+
+
+def test_smtp_down_keeps_the_signup_and_the_message_then_delivers_once(app, client, db, smtp_server, mailbox, runner):
+    smtp_server.stop()
+    try:
+        response = signup(client)
+        # The user is not told about SMTP: the account exists and the mail waits.
+        assert response.status_code == 200 and "Check your email" in response.get_data(as_text=True)
+        assert db.session.scalar(sa.select(User.email)) == "reporter@example.com"
+        waiting = db.session.scalar(sa.select(OutboxMessage))
+        assert waiting.sent_at is None and waiting.attempts == 1
+        assert "Connection refused" in waiting.last_error or "ConnectionRefused" in waiting.last_error
+        assert waiting.next_attempt_at > utcnow()
+        # Not due yet: the cron run leaves it alone.
+        assert "Sent 0, failed 0." in runner.invoke(args=["outbox", "send"]).output
+    finally:
+        smtp_server.start()
+    db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert "Sent 1, failed 0." in runner.invoke(args=["outbox", "send"]).output
+    assert "Sent 0, failed 0." in runner.invoke(args=["outbox", "send", "--all"]).output
+    assert len(mailbox.to("reporter@example.com")) == 1
+    assert "/confirm/" in mailbox.text(mailbox.messages[0])
+
+
+def test_a_failed_transaction_queues_no_mail(app, db, mailbox):
+    from app.extensions import db as app_db
+    from app.outbox.service import queue_email
+    from flask_babel import lazy_gettext
+
+    with app.test_request_context():
+        user = User(email="x@example.org", full_name="X", role=Role.officer, locale="en")
+        app_db.session.add(user)
+        app_db.session.flush()
+        queue_email("x@example.org", "password_changed", "en", lazy_gettext("Subject"), user=user,
+                    reset_url="http://localhost/r")
+        app_db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    assert mailbox.messages == []
+
+
+def test_backoff_grows_and_is_capped():
+    assert [backoff(attempt).total_seconds() for attempt in (1, 2, 3, 4)] == [60, 120, 240, 480]
+    assert backoff(30) == timedelta(hours=6)
+
+
+def test_gives_up_after_the_configured_attempts(app, client, db, smtp_server, mailbox):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+    smtp_server.stop()
+    try:
+        signup(client)
+        with app.app_context():
+            assert send_due(ignore_backoff=True) == (0, 1)
+            assert send_due(ignore_backoff=True) == (0, 0)
+    finally:
+        smtp_server.start()
+    stored = db.session.scalar(sa.select(OutboxMessage))
+    assert stored.attempts == 2 and stored.failed_at is not None and stored.sent_at is None
+
+
+def test_a_claimed_message_is_not_sent_by_a_second_sender(app, client, db, smtp_server, mailbox):
+    smtp_server.stop()
+    try:
+        signup(client)
+    finally:
+        smtp_server.start()
+    # Another sender holds the claim (it is talking to SMTP right now).
+    db.session.execute(sa.update(OutboxMessage).values(claimed_until=utcnow() + timedelta(minutes=5)))
+    db.session.commit()
+    with app.app_context():
+        assert send_due(ignore_backoff=True) == (0, 0)
+    assert mailbox.messages == []
+
+
+def test_email_is_written_in_the_recipients_language(client, mailbox):
+    signup(client, email="phongvien@example.vn", locale="vi")
+    [message] = mailbox.messages
+    assert message["Subject"] == "Xác nhận địa chỉ email của bạn trên PressDesk"
+    text = mailbox.text(message)
+    assert "Kính gửi Jane Reporter," in text and "hết hạn sau 48 giờ" in text
+    assert 'lang="vi"' in mailbox.html(message)
+
+
+def test_email_language_follows_the_recipient_not_the_sender(client, db, mailbox, make_user):
+    from tests.support import login
+
+    admin = make_user(Role.admin, locale="en")
+    login(client, admin.email)
+    response = post_form(client, "/admin/users/new", {"full_name": "Phạm Văn Cán Bộ", "email": "canbo@example.vn",
+                                                      "role": "officer", "locale": "vi"})
+    assert response.status_code == 302
+    [message] = mailbox.to("canbo@example.vn")
+    assert message["Subject"] == "Tài khoản PressDesk của bạn"
+    assert "Chuyên viên" in mailbox.text(message)
