@@ -233,3 +233,42 @@ def test_admin_actions_refuse_other_roles(client, make_user, path):
 def test_state_changing_routes_refuse_get(client):
     for path in ("/logout", "/language", "/admin/users/1/role", "/admin/users/1/active"):
         assert client.get(path).status_code == 405, path
+
+
+def redis_is_running() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_is_running(), reason="no Redis on 127.0.0.1:6379 (production rate-limit storage)")
+def test_login_rate_limit_counts_in_redis(database_url, smtp_server, make_user):
+    """With RATELIMIT_STORAGE_URI=redis://, attempts are counted in Redis, where every
+    gunicorn worker sees them (in-memory counting would be per worker)."""
+    import secrets
+
+    import redis
+
+    from app import create_app
+    from tests.conftest import BufferedClient, make_test_config
+
+    prefix = "pressdesk-test-" + secrets.token_hex(4)
+    app = create_app(make_test_config(database_url, smtp_server, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+                                      RATELIMIT_KEY_PREFIX=prefix))
+    app.test_client_class = BufferedClient
+    user = make_user()
+    browser = app.test_client()
+    store = redis.Redis(host="127.0.0.1", port=6379)
+    try:
+        statuses = [post_form(browser, "/login", {"email": user.email, "password": "wrong password"}).status_code
+                    for _ in range(11)]
+        assert statuses[:10] == [200] * 10 and statuses[10] == 429
+        assert store.keys(f"*{prefix}*"), "no rate-limit counters in Redis"
+    finally:
+        for key in store.keys(f"*{prefix}*"):
+            store.delete(key)
+        store.close()

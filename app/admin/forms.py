@@ -1,6 +1,6 @@
 """Forms for managing staff accounts."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.forms import Form
 from wtforms import SelectChoice, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -11,7 +11,7 @@ from app.auth.models import STAFF_ROLES, Role
 STAFF_ROLE_CHOICES = [SelectChoice(role.name, ROLE_LABELS[role]) for role in STAFF_ROLES]
 
 
-class StaffAccountForm(FlaskForm):
+class StaffAccountForm(Form):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email address"), validators=[DataRequired(), Email(message=_l("Enter a valid email address.")),
                                                         Length(max=254)])
@@ -20,10 +20,10 @@ class StaffAccountForm(FlaskForm):
     submit = SubmitField(_l("Create account and send invitation"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=STAFF_ROLE_CHOICES)
     submit = SubmitField(_l("Change role"))
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(Form):
     submit = SubmitField()

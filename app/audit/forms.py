@@ -1,11 +1,11 @@
 """The filter of the audit list (a GET form: it changes nothing, so no CSRF token)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.forms import Form
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False
 

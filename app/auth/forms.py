@@ -1,7 +1,7 @@
 """Forms of the accounts area."""
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from app.forms import Form
 from wtforms import SelectChoice, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
@@ -29,7 +29,7 @@ class NewPasswordMixin:
             raise ValidationError(problems[0])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)],
@@ -38,7 +38,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class SignupForm(NewPasswordMixin, FlaskForm):
+class SignupForm(NewPasswordMixin, Form):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)],
                             render_kw={"autocomplete": "name"})
     email = EmailField(_l("Email address"), validators=[DataRequired(), Email(message=_l("Enter a valid email address.")),
@@ -51,22 +51,22 @@ class SignupForm(NewPasswordMixin, FlaskForm):
         return {"email": self.email.data or "", "full_name": self.full_name.data or ""}
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Email(message=_l("Enter a valid email address.")),
                                                         Length(max=254)],
                        render_kw={"autocomplete": "email"})
     submit = SubmitField(_l("Send the link"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     submit = SubmitField(_l("Confirm my email address"))
 
 
-class SetPasswordForm(NewPasswordMixin, FlaskForm):
+class SetPasswordForm(NewPasswordMixin, Form):
     submit = SubmitField(_l("Save the password"))
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)],
                                      render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Change password"))
@@ -75,5 +75,5 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
         return {"email": current_user.email, "full_name": current_user.full_name}
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     submit = SubmitField(_l("Log out"))

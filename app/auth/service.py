@@ -169,7 +169,7 @@ def start_session(user: User) -> str:
     now = utcnow()
     db.session.add(UserSession(
         user_id=user.id, token_hash=_digest(raw), created_at=now, last_seen_at=now,
-        expires_at=now + current_app.config["PERMANENT_SESSION_LIFETIME"],
+        expires_at=now + current_app.permanent_session_lifetime,
         ip_address=(request.remote_addr or "")[:45] or None,
         user_agent=(request.user_agent.string or "")[:300] or None,
     ))
