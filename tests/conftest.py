@@ -6,6 +6,7 @@ suite creates a throwaway database there and drops it at the end.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 import os
@@ -137,22 +138,30 @@ def mailbox(smtp_server):
 
 # --- database -----------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def server_database_url():
-    """A throwaway PostgreSQL database for this run, or None to use SQLite files."""
-    base_url = os.environ.get("TEST_DATABASE_URL")
-    if not base_url:
-        yield None
-        return
-    base_url = normalise_database_url(base_url)
-    name = f"pressdesk_test_{os.getpid()}_{secrets.token_hex(3)}"
+@contextlib.contextmanager
+def throwaway_postgres_database(prefix: str):
+    """A new, empty PostgreSQL database next to TEST_DATABASE_URL's, dropped afterwards."""
+    base_url = normalise_database_url(os.environ["TEST_DATABASE_URL"])
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     admin_engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    with admin_engine.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin_engine.dispose()
+    try:
+        yield sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin_engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_database_url():
+    """A throwaway PostgreSQL database for this run, or None to use SQLite files."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    with throwaway_postgres_database("pressdesk_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 
 import flask_migrate
@@ -11,27 +10,19 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from app import create_app, normalise_database_url
+from app import create_app
 from app.extensions import db as app_db
-from tests.conftest import make_test_config
+from tests.conftest import make_test_config, throwaway_postgres_database
 
 
 @pytest.fixture
 def empty_database_url(tmp_path):
     """A database with no tables at all: a new SQLite file, or a new PostgreSQL database."""
-    base_url = os.environ.get("TEST_DATABASE_URL")
-    if not base_url:
+    if not os.environ.get("TEST_DATABASE_URL"):
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    base_url = normalise_database_url(base_url)
-    name = f"pressdesk_migrations_{secrets.token_hex(4)}"
-    admin_engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    with admin_engine.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin_engine.dispose()
+    with throwaway_postgres_database("pressdesk_migrations") as url:
+        yield url
 
 
 def test_migrations_build_exactly_the_models_schema_and_downgrade_to_nothing(empty_database_url, smtp_server):
