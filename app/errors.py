@@ -22,7 +22,7 @@ MESSAGES = {
 
 
 def render_error(code: int, detail: str | None = None):
-    title, message = MESSAGES.get(code, MESSAGES[500])
+    title, message = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
     return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
 
 
@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
-        if error.code not in MESSAGES:
+        if error.code is None or error.code < 400:  # redirects raised as exceptions
             return error
         # Flask-Limiter adds Retry-After to a 429 itself.
         return render_error(error.code)

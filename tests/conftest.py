@@ -239,6 +239,24 @@ class TestDatabase:
 
 
 @pytest.fixture
+def make_app(database_url, smtp_server):
+    """Another application on the test database, with other settings; its pool is closed afterwards."""
+    made = []
+
+    def factory(**overrides):
+        application = create_app(make_test_config(database_url, smtp_server, **overrides))
+        application.test_client_class = BufferedClient
+        made.append(application)
+        return application
+
+    yield factory
+    for application in made:
+        with application.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture
 def db(app):
     database = TestDatabase(app.config["SQLALCHEMY_DATABASE_URI"])
     yield database

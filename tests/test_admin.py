@@ -138,3 +138,12 @@ def test_audit_events_never_hold_secrets(client, db, mailbox, make_user):
             assert not {"password", "password_hash", "token", "token_hash"} & set(values)
     text = " ".join(str((event.before, event.after)) for event in db.session.scalars(sa.select(AuditEvent)))
     assert "scrypt" not in text
+
+
+def test_an_admin_cannot_deactivate_their_own_account(client, db, make_user):
+    admin = admin_client(client, make_user)
+    make_user(Role.admin)  # another admin exists, so this is not about the last one
+    response = post_form(client, f"/admin/users/{admin.id}/active", page=f"/admin/users/{admin.id}")
+    assert response.status_code == 409
+    assert "You cannot deactivate your own account." in response.get_data(as_text=True)
+    assert db.session.get(User, admin.id).active

@@ -10,7 +10,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import AccountToken, Role, TokenPurpose, User
 from app.db import utcnow
 from tests.conftest import TEST_PASSWORD
-from tests.support import link_in, login, logout, post_form
+from tests.support import csrf_token, link_in, login, logout, post_form
 
 NEW_PASSWORD = "mekong delta at dawn"
 
@@ -203,3 +203,27 @@ def test_resend_confirmation(client, mailbox, make_user):
     assert "Check your email" in response.get_data(as_text=True)
     [message] = mailbox.to(user.email)
     assert "/confirm/" in mailbox.text(message)
+
+
+def test_simultaneous_signups_with_one_address_create_one_account(app, db, mailbox):
+    """Two browsers submit the same new address at the same moment: one account, no 500."""
+    import threading
+
+    browsers = [app.test_client() for _ in range(2)]
+    tokens = [csrf_token(browser, "/signup") for browser in browsers]
+    start = threading.Barrier(2)
+    statuses = []
+
+    def submit(browser, token):
+        start.wait()
+        statuses.append(browser.post("/signup", data={"full_name": "Jane", "email": "same@example.com",
+                                                      "password": NEW_PASSWORD, "password_again": NEW_PASSWORD,
+                                                      "locale": "en", "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=submit, args=pair) for pair in zip(browsers, tokens)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [200, 200]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1

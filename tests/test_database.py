@@ -39,6 +39,7 @@ def test_migrations_build_exactly_the_models_schema_and_downgrade_to_nothing(emp
 
         flask_migrate.downgrade(revision="base")
         assert set(sa.inspect(app_db.engine).get_table_names()) <= {"alembic_version"}
+        app_db.session.remove()
         app_db.engine.dispose()
 
 

@@ -69,28 +69,16 @@ def session_cookie(response) -> str:
     return cookie
 
 
-def test_session_cookie_flags_in_production(database_url, smtp_server, make_user):
-    from app import create_app
-    from tests.conftest import BufferedClient, make_test_config
-
-    config = make_test_config(database_url, smtp_server)
-    del config["SESSION_COOKIE_SECURE"]  # production default
-    production = create_app(config)
-    production.test_client_class = BufferedClient
-    browser = production.test_client()
-    response = browser.get("/login", base_url="https://localhost")
+def test_session_cookie_flags_in_production(make_app):
+    production = make_app(SESSION_COOKIE_SECURE=None)  # None: derived, as in production
+    response = production.test_client().get("/login", base_url="https://localhost")
     cookie = session_cookie(response)
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_development_cookies_are_not_secure_and_have_no_hsts(database_url, smtp_server):
-    from app import create_app
-    from tests.conftest import make_test_config
-
-    config = make_test_config(database_url, smtp_server, ENV_NAME="development")
-    del config["SESSION_COOKIE_SECURE"]
-    development = create_app(config)
+def test_development_cookies_are_not_secure_and_have_no_hsts(make_app):
+    development = make_app(ENV_NAME="development", SESSION_COOKIE_SECURE=None, HSTS_ENABLED=None)
     response = development.test_client().get("/login")
     cookie = session_cookie(response)
     assert "Secure" not in cookie and "HttpOnly" in cookie
@@ -246,20 +234,15 @@ def redis_is_running() -> bool:
 
 
 @pytest.mark.skipif(not redis_is_running(), reason="no Redis on 127.0.0.1:6379 (production rate-limit storage)")
-def test_login_rate_limit_counts_in_redis(database_url, smtp_server, make_user):
+def test_login_rate_limit_counts_in_redis(make_app, make_user):
     """With RATELIMIT_STORAGE_URI=redis://, attempts are counted in Redis, where every
     gunicorn worker sees them (in-memory counting would be per worker)."""
     import secrets
 
     import redis
 
-    from app import create_app
-    from tests.conftest import BufferedClient, make_test_config
-
     prefix = "pressdesk-test-" + secrets.token_hex(4)
-    app = create_app(make_test_config(database_url, smtp_server, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
-                                      RATELIMIT_KEY_PREFIX=prefix))
-    app.test_client_class = BufferedClient
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", RATELIMIT_KEY_PREFIX=prefix)
     user = make_user()
     browser = app.test_client()
     store = redis.Redis(host="127.0.0.1", port=6379)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
 from app.auth.forms import (ChangePasswordForm, ConfirmForm, EmailForm, LoginForm, SetPasswordForm,
@@ -80,9 +81,14 @@ def signup():
     if request.method == "GET":
         form.locale.data = session.get("locale") or "en"
     if form.validate_on_submit():
-        service.register_correspondent(email=form.email.data, full_name=form.full_name.data,
-                                       password=form.password.data, locale=form.locale.data)
-        db.session.commit()
+        try:
+            service.register_correspondent(email=form.email.data, full_name=form.full_name.data,
+                                           password=form.password.data, locale=form.locale.data)
+            db.session.commit()
+        except IntegrityError:
+            # The same address signed up a moment ago in another request: the same
+            # answer as for any existing address, and nothing half-saved.
+            db.session.rollback()
         return render_template("auth/check_email.html", email=service.normalise_email(form.email.data))
     return render_template("auth/signup.html", form=form)
 

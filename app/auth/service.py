@@ -168,7 +168,7 @@ def start_session(user: User) -> str:
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(
-        user_id=user.id, token_hash=_digest(raw), created_at=now, last_seen_at=now,
+        user_id=user.id, token_hash=_digest(raw), created_at=now,
         expires_at=now + current_app.permanent_session_lifetime,
         ip_address=(request.remote_addr or "")[:45] or None,
         user_agent=(request.user_agent.string or "")[:300] or None,
@@ -319,6 +319,8 @@ def change_role(*, admin: User, user: User, role: Role) -> None:
 def set_active(*, admin: User, user: User, active: bool) -> None:
     if active == user.active:
         return
+    if not active and admin is not None and admin.id == user.id:
+        raise AccountError(_l("You cannot deactivate your own account."))
     if not active and user.role is Role.admin and _active_admin_count() <= 1:
         raise AccountError(_l("PressDesk needs at least one active administrator."))
     user.active = active

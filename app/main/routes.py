@@ -1,6 +1,8 @@
 """The home page and the language switcher."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -32,8 +34,6 @@ def set_language():
 
 def _path_of(url: str) -> str | None:
     """The path of a Referer on this host, or None for another host."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != request.host:
         return None
