@@ -75,3 +75,22 @@ AUTHORITY_PROFILE_FILE = None
 
 # Audit list page size.
 PAGE_SIZE = 25
+
+# Uploads (app/uploads.py): checked per file, after MAX_CONTENT_LENGTH has capped the request.
+# Files are kept under UPLOAD_FOLDER (instance/uploads unless set; see create_app).
+# The largest single file accepted, in bytes; a caller may ask for less (photos), never more.
+UPLOAD_MAX_FILE_BYTES = 10 * 1024 * 1024
+# The largest image accepted, in pixels (width x height): a decoded 40-megapixel RGBA image
+# already takes 160 MB of memory, whatever the size of its file.
+UPLOAD_MAX_IMAGE_PIXELS = 40_000_000
+
+# Registrations.
+# Attachments a registration must carry before it can be submitted, by kind.
+REQUIRED_ATTACHMENTS = {
+    "resident": ["request_letter"],
+    "non_resident": ["mofa_permit", "passport"],
+}
+REGISTRATION_MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # all attachments of one registration
+# Days off and make-up working days decreed after the holiday library was released (ISO dates).
+WORKING_CALENDAR_EXTRA_HOLIDAYS = []
+WORKING_CALENDAR_EXTRA_WORKING_DAYS = []

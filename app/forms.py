@@ -8,6 +8,8 @@ from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+import wtforms
+from wtforms import StringField
 
 
 class _CatalogueTranslations:
@@ -20,10 +22,34 @@ class _CatalogueTranslations:
         return get_translations().ungettext(singular, plural, n)
 
 
+def _without_nul(value):
+    """PostgreSQL text cannot hold NUL characters; no honest input needs them."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class _Meta:
+    def get_translations(self, form):
+        return _CatalogueTranslations()
+
+    def bind_field(self, form, unbound_field, options):
+        if issubclass(unbound_field.field_class, StringField):
+            filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
+            return unbound_field.bind(form=form, filters=filters, **options)
+        return unbound_field.bind(form=form, **options)
+
+
 class Form(FlaskForm):
-    class Meta:
-        def get_translations(self, form):
-            return _CatalogueTranslations()
+    """Every page form: CSRF, our translations, NUL characters dropped."""
+
+    class Meta(_Meta):
+        pass
+
+
+class SubForm(wtforms.Form):
+    """A form repeated inside another (FieldList of FormField): no CSRF token of its own."""
+
+    class Meta(_Meta):
+        pass
 
 
 def _wtforms_messages():  # never called: it marks WTForms' messages for `pybabel extract`

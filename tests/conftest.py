@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 import threading
+from types import SimpleNamespace
 from email import message_from_bytes, policy
 
 import pytest
@@ -188,6 +189,8 @@ def make_test_config(database_url, smtp_server, **overrides) -> dict:
         "BASE_URL": "http://localhost",
         "SESSION_COOKIE_SECURE": False,  # the test client and live server speak http
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Tests log in many times from 127.0.0.1; the rate-limit tests set the production limit back.
+        "RATELIMIT_LOGIN": "1000 per minute",
     }
     config.update(overrides)
     return config
@@ -204,14 +207,23 @@ def app(database_url, smtp_server, app_config, tmp_path):
     application = create_app(make_test_config(database_url, smtp_server, UPLOAD_FOLDER=str(tmp_path / "uploads"),
                                               **app_config))
     application.test_client_class = BufferedClient
+    server_database = not database_url.startswith("sqlite")
     with application.app_context():
-        _db.drop_all()
+        if server_database:
+            _db.drop_all()
         _db.create_all()
     yield application
     with application.app_context():
         _db.session.remove()
-        _db.drop_all()
+        if server_database:  # an SQLite test database is a file in tmp_path, gone with it
+            _db.drop_all()
         _db.engine.dispose()
+
+
+class _FreshSession(Session):
+    def get(self, *args, **kwargs):
+        kwargs.setdefault("populate_existing", True)
+        return super().get(*args, **kwargs)
 
 
 class TestDatabase:
@@ -226,7 +238,7 @@ class TestDatabase:
     def __init__(self, url: str):
         connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
         self.engine = sa.create_engine(url, connect_args=connect_args)
-        self.session = Session(self.engine)
+        self.session = _FreshSession(self.engine)
 
         @event.listens_for(self.session, "do_orm_execute")
         def _always_fresh(state):
@@ -303,5 +315,135 @@ def make_user(app):
             _db.session.refresh(user)
             _db.session.expunge(user)
         return user
+
+    return factory
+
+
+# --- registration factories ------------------------------------------------------
+
+TINY_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+@pytest.fixture
+def make_outlet(app):
+    def factory(*, name="Nordic Broadcasting", country="NO", resident=False, correspondents=()):
+        from app.outlets.models import MediaType, Outlet
+
+        with app.app_context():
+            outlet = Outlet(name=name, country=country, media_type=MediaType.television,
+                            website="https://nordic.example", is_resident_office=resident,
+                            office_address="12 Tràng Tiền, Hà Nội" if resident else None,
+                            mofa_accreditation_number="BNG-123" if resident else None)
+            _db.session.add(outlet)
+            _db.session.flush()
+            for user in correspondents:
+                _db.session.get(User, user.id).outlet_id = outlet.id
+                user.outlet_id = outlet.id
+            _db.session.commit()
+            _db.session.refresh(outlet)
+            _db.session.expunge(outlet)
+        return outlet
+
+    return factory
+
+
+@pytest.fixture
+def make_crew_member(app):
+    def factory(outlet, *, full_name="Ingrid Larsen", nationality="NO", passport_expiry=None, role=None):
+        from datetime import date, timedelta
+
+        from app.outlets.models import CrewMember, CrewRole
+
+        with app.app_context():
+            member = CrewMember(outlet_id=outlet.id, full_name=full_name, nationality=nationality,
+                                date_of_birth=date(1985, 4, 12), passport_number="N" + secrets.token_hex(3).upper(),
+                                passport_expiry=passport_expiry or date.today() + timedelta(days=3 * 365),
+                                role=role or CrewRole.reporter, press_card_number="PC-77")
+            _db.session.add(member)
+            _db.session.commit()
+            _db.session.refresh(member)
+            _db.session.expunge(member)
+        return member
+
+    return factory
+
+
+@pytest.fixture
+def make_place(app):
+    def factory(*, code=None, name="Phường Tân Ninh", border=False):
+        from app.places.models import Place, PlaceKind
+
+        with app.app_context():
+            place = Place(code=code or "T-" + secrets.token_hex(3), name_vi=name, name_en=name + " (en)",
+                          kind=PlaceKind.commune, border_area=border, border_country="KH" if border else None)
+            _db.session.add(place)
+            _db.session.commit()
+            _db.session.refresh(place)
+            _db.session.expunge(place)
+        return place
+
+    return factory
+
+
+@pytest.fixture
+def make_registration(app, make_user, make_outlet, make_crew_member, make_place):
+    """A complete registration of a fresh outlet, put directly in `status` (for transition tests).
+
+    Returns (registration, correspondent). `border=True` puts a border-area place in the itinerary.
+    """
+
+    def factory(status=None, *, kind=None, border=False, correspondent=None, start_in_days=20, days=3,
+                assigned_to=None):
+        from datetime import date, timedelta
+
+        from app.db import utcnow
+        from app.registrations.models import (Attachment, AttachmentKind, ItineraryItem, Registration,
+                                              RegistrationKind, Status)
+        from app.registrations.service import next_reference
+        from app.uploads import store_bytes
+
+        status = status or Status.draft
+        kind = kind or RegistrationKind.non_resident
+        correspondent = correspondent or make_user(Role.correspondent)
+        if correspondent.outlet_id is None:
+            make_outlet(correspondents=[correspondent], name=f"Outlet of {correspondent.email}")
+        member = make_crew_member(SimpleNamespace(id=correspondent.outlet_id))
+        place = make_place(border=border)
+        start = date.today() + timedelta(days=start_in_days)
+        with app.test_request_context():
+            registration = Registration(
+                reference=next_reference(start.year), kind=kind, outlet_id=correspondent.outlet_id,
+                created_by_id=correspondent.id, status=status, purpose="Report on rice farming in the Mekong",
+                content="Agriculture, climate adaptation", start_date=start, end_date=start + timedelta(days=days),
+                interview_questions="How has the harvest changed?", publication_plan="Evening news, NRK, May",
+                equipment="2 cameras", guiding_agency="Provincial Department of Foreign Affairs",
+                mofa_permit_number="01/BC-2027-77" if kind is RegistrationKind.non_resident else None,
+                pledge_accepted_at=utcnow(), assigned_officer_id=assigned_to.id if assigned_to else None)
+            registration.itinerary = [ItineraryItem(position=0, day=start, place_id=place.id,
+                                                    host_organisation="Farmers' cooperative",
+                                                    activity="Film the harvest", interviewees="Cooperative head")]
+            from app.outlets.models import CrewMember
+
+            registration.crew_members = [_db.session.get(CrewMember, member.id)]
+            if status is not Status.draft:
+                registration.submitted_at = registration.first_submitted_at = utcnow()
+                registration.due_date = date.today() + timedelta(days=7)
+            if status in (Status.approved, Status.completed, Status.revoked, Status.superseded, Status.refused):
+                registration.decided_at = utcnow()
+                registration.escort_name, registration.escort_phone = "Trần Văn Hộ", "+84 912 000 111"
+            _db.session.add(registration)
+            _db.session.flush()
+            for attachment_kind in app.config["REQUIRED_ATTACHMENTS"][kind.name]:
+                stored = store_bytes(TINY_PDF, f"{attachment_kind}.pdf")
+                _db.session.add(Attachment(registration_id=registration.id, kind=AttachmentKind[attachment_kind],
+                                           stored_name=stored.stored_name, content_type=stored.content_type,
+                                           size=stored.size, sha256=stored.sha256,
+                                           original_filename=stored.original_filename,
+                                           uploaded_by_id=correspondent.id))
+            _db.session.commit()
+            _db.session.refresh(registration)
+            _db.session.expunge_all()
+        return registration, correspondent
 
     return factory

@@ -28,7 +28,11 @@ def test_csrf_token_of_another_session_is_refused(app, client, make_user):
     assert response.status_code == 400
 
 
+PRODUCTION_LOGIN_LIMIT = "10 per minute;50 per hour"
+
+
 def test_login_is_rate_limited_with_a_clear_page(app, client, make_user):
+    app.config["RATELIMIT_LOGIN"] = PRODUCTION_LOGIN_LIMIT
     user = make_user()
     token = csrf_token(client, "/login")
     statuses = [client.post("/login", data={"email": user.email, "password": "wrong password here",
@@ -53,7 +57,8 @@ def test_password_reset_requests_are_rate_limited(client, mailbox, make_user):
     assert len(mailbox.to(user.email)) == 5
 
 
-def test_vietnamese_429_page(client, make_user):
+def test_vietnamese_429_page(app, client, make_user):
+    app.config["RATELIMIT_LOGIN"] = PRODUCTION_LOGIN_LIMIT
     user = make_user()
     token = csrf_token(client, "/login")
     for _ in range(10):
@@ -242,7 +247,8 @@ def test_login_rate_limit_counts_in_redis(make_app, make_user):
     import redis
 
     prefix = "pressdesk-test-" + secrets.token_hex(4)
-    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", RATELIMIT_KEY_PREFIX=prefix)
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379", RATELIMIT_KEY_PREFIX=prefix,
+                   RATELIMIT_LOGIN=PRODUCTION_LOGIN_LIMIT)
     user = make_user()
     browser = app.test_client()
     store = redis.Redis(host="127.0.0.1", port=6379)

@@ -11,25 +11,11 @@ from wtforms import SelectChoice
 
 from app.audit import bp
 from app.audit.forms import AuditFilterForm
+from app.audit.labels import ACTION_LABELS
 from app.audit.models import AuditEvent
 from app.auth.permissions import admin_required
 from app.extensions import db
 
-ACTION_LABELS = {
-    "auth.login": _l("Logged in"),
-    "auth.login_failed": _l("Failed login"),
-    "auth.logout": _l("Logged out"),
-    "auth.password_changed": _l("Changed password"),
-    "auth.password_reset_requested": _l("Asked for a password reset"),
-    "auth.password_reset": _l("Reset password"),
-    "account.signup": _l("Signed up"),
-    "account.email_confirmed": _l("Confirmed email"),
-    "account.created": _l("Account created"),
-    "account.invitation_accepted": _l("Accepted invitation"),
-    "account.role_changed": _l("Role changed"),
-    "account.activated": _l("Account activated"),
-    "account.deactivated": _l("Account deactivated"),
-}
 
 
 def _local_midnight_utc(day) -> datetime:

@@ -40,7 +40,10 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A correspondent works for one outlet; staff have none.
+    outlet_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("outlets.id", ondelete="SET NULL"), index=True)
 
+    outlet = relationship("Outlet")
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     # Set by the user loader: the raw token of the session this request runs in.

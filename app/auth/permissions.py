@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required  # noqa: F401  (re-exported)
 
 from app.auth.models import Role
 

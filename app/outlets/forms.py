@@ -1,0 +1,91 @@
+"""Forms for the outlet profile and its crew."""
+from __future__ import annotations
+
+from datetime import date
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, SubmitField, URLField
+from wtforms.validators import DataRequired, Length, Optional, URL, ValidationError
+
+from app.forms import Form
+from app.outlets.models import CrewRole, MediaType
+
+
+def country_choices() -> list[SelectChoice]:
+    """Every country by its ISO code, named in the user's language, sorted by name."""
+    names = Locale.parse(str(get_locale())).territories
+    countries = [(code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()
+                 and code not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "XK")]
+    return [SelectChoice("", _l("Choose…"))] + [SelectChoice(code, name)
+                                                  for code, name in sorted(countries, key=lambda pair: pair[1])]
+
+
+def enum_choices(enum_cls, labels) -> list[SelectChoice]:
+    return [SelectChoice(member.name, labels[member]) for member in enum_cls]
+
+
+class OutletForm(Form):
+    name = StringField(_l("Name of the outlet"), validators=[DataRequired(), Length(max=200)])
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    media_type = SelectField(_l("Type of media"), validators=[DataRequired()])
+    website = URLField(_l("Website"), validators=[Optional(), Length(max=300),
+                                                 URL(require_tld=True, message=_l("Enter a full web address, "
+                                                                                  "starting with https://"))])
+    is_resident_office = BooleanField(_l("We are a resident foreign press office in Vietnam"))
+    office_address = StringField(_l("Office address in Vietnam"), validators=[Optional(), Length(max=300)])
+    mofa_accreditation_number = StringField(_l("MOFA accreditation number"), validators=[Optional(), Length(max=64)])
+    submit = SubmitField(_l("Save the outlet"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from app.registrations.labels import MEDIA_TYPE_LABELS
+
+        self.country.choices = country_choices()
+        self.media_type.choices = enum_choices(MediaType, MEDIA_TYPE_LABELS)
+
+    def validate_website(self, field):
+        if field.data and not field.data.lower().startswith(("http://", "https://")):
+            raise ValidationError(_l("Enter a full web address, starting with https://"))
+
+    def validate_office_address(self, field):
+        if self.is_resident_office.data and not (field.data or "").strip():
+            raise ValidationError(_l("A resident office gives its address in Vietnam."))
+
+    def validate_mofa_accreditation_number(self, field):
+        if self.is_resident_office.data and not (field.data or "").strip():
+            raise ValidationError(_l("A resident office gives its MOFA accreditation number."))
+
+
+class CrewMemberForm(Form):
+    full_name = StringField(_l("Full name as in the passport"), validators=[DataRequired(), Length(max=200)])
+    nationality = SelectField(_l("Nationality"), validators=[DataRequired()])
+    date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
+    role = SelectField(_l("Role in the crew"), validators=[DataRequired()])
+    passport_number = StringField(_l("Passport number"), validators=[DataRequired(), Length(max=32)])
+    passport_expiry = DateField(_l("Passport valid until"), validators=[DataRequired()])
+    press_card_number = StringField(_l("Press card number"), validators=[Optional(), Length(max=64)])
+    photo = FileField(_l("Photo (JPEG or PNG, for the permit)"),
+                      description=_l("A recent passport-style photo; location and camera data are removed."))
+    submit = SubmitField(_l("Save the crew member"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from app.registrations.labels import CREW_ROLE_LABELS
+
+        self.nationality.choices = country_choices()
+        self.role.choices = enum_choices(CrewRole, CREW_ROLE_LABELS)
+
+    def validate_date_of_birth(self, field):
+        if field.data and not date(1900, 1, 1) <= field.data <= date.today():
+            raise ValidationError(_l("Enter a real date of birth."))
+
+    def validate_passport_expiry(self, field):
+        if field.data and field.data < date.today():
+            raise ValidationError(_l("This passport has expired."))
+
+
+class RemoveForm(Form):
+    submit = SubmitField(_l("Remove"))

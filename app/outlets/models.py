@@ -1,0 +1,73 @@
+"""Outlets (foreign media organisations) and their crew members."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, enum_column, utcnow
+from app.extensions import db
+
+
+class MediaType(enum.Enum):
+    newspaper = "newspaper"
+    magazine = "magazine"
+    television = "television"
+    radio = "radio"
+    news_agency = "news_agency"
+    online = "online"
+    production_company = "production_company"
+    other = "other"
+
+
+class CrewRole(enum.Enum):
+    reporter = "reporter"
+    camera_operator = "camera_operator"
+    producer = "producer"
+    photographer = "photographer"
+    interpreter = "interpreter"
+    technician = "technician"
+    other = "other"
+
+
+class Outlet(db.Model):
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    country: Mapped[str] = mapped_column(sa.String(2), index=True)  # ISO 3166 alpha-2
+    media_type: Mapped[MediaType] = mapped_column(enum_column(MediaType))
+    website: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    # A resident office in Vietnam has an address here and a MOFA accreditation number.
+    is_resident_office: Mapped[bool] = mapped_column(default=False)
+    office_address: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    mofa_accreditation_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    crew_members: Mapped[list["CrewMember"]] = relationship(back_populates="outlet", order_by="CrewMember.full_name")
+
+
+class CrewMember(db.Model):
+    """A journalist or technician of an outlet. Passport data is personal: staff and the outlet only."""
+
+    __tablename__ = "crew_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))  # as in the passport
+    nationality: Mapped[str] = mapped_column(sa.String(2))
+    date_of_birth: Mapped[date]
+    passport_number: Mapped[str] = mapped_column(sa.String(32))
+    passport_expiry: Mapped[date]
+    role: Mapped[CrewRole] = mapped_column(enum_column(CrewRole))
+    press_card_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    photo_stored_name: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    photo_content_type: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    # Removed members stay for the registrations that name them.
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    outlet: Mapped[Outlet] = relationship(back_populates="crew_members")

@@ -1,0 +1,236 @@
+"""Activity registrations, their itinerary, attachments, messages and consultations."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, enum_column, utcnow
+from app.extensions import db
+
+
+class RegistrationKind(enum.Enum):
+    resident = "resident"  # a resident foreign press office (form 04/BC-BNG)
+    non_resident = "non_resident"  # a reporter holding a MOFA press permit (form 01/BC-BNG)
+
+
+class Status(enum.Enum):
+    draft = "draft"
+    submitted = "submitted"
+    in_review = "in_review"
+    needs_info = "needs_info"
+    approved = "approved"
+    refused = "refused"
+    withdrawn = "withdrawn"
+    revoked = "revoked"
+    completed = "completed"
+    # An approved registration whose amendment has been approved: the amendment is in force.
+    superseded = "superseded"
+
+
+OPEN_STATUSES = (Status.submitted, Status.in_review, Status.needs_info)
+
+
+class Proposal(enum.Enum):
+    approve = "approve"
+    refuse = "refuse"
+
+
+class AttachmentKind(enum.Enum):
+    request_letter = "request_letter"  # the office's signed request (resident)
+    mofa_permit = "mofa_permit"  # the MOFA press permit (non-resident)
+    passport = "passport"
+    press_card = "press_card"
+    assignment_letter = "assignment_letter"
+    drone_permit = "drone_permit"
+    other = "other"
+
+
+class ConsultedBody(enum.Enum):
+    border_guard = "border_guard"
+    police = "police"
+    host_agency = "host_agency"
+    other = "other"
+
+
+class Opinion(enum.Enum):
+    agree = "agree"
+    agree_with_conditions = "agree_with_conditions"
+    disagree = "disagree"
+
+
+class MessageKind(enum.Enum):
+    info_request = "info_request"  # staff ask for information (the registration waits)
+    message = "message"
+
+
+registration_crew = sa.Table(
+    "registration_crew",
+    db.metadata,
+    sa.Column("registration_id", sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("crew_member_id", sa.ForeignKey("crew_members.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class ReferenceCounter(db.Model):
+    """The last reference number given in a year; its row lock makes references unique and in order."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Registration(db.Model):
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    kind: Mapped[RegistrationKind] = mapped_column(enum_column(RegistrationKind))
+    outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id", ondelete="RESTRICT"), index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.draft, index=True)
+
+    purpose: Mapped[str] = mapped_column(sa.Text, default="")
+    content: Mapped[str] = mapped_column(sa.Text, default="")
+    start_date: Mapped[Optional[date]]
+    end_date: Mapped[Optional[date]]
+    interview_questions: Mapped[str] = mapped_column(sa.Text, default="")
+    publication_plan: Mapped[str] = mapped_column(sa.Text, default="")
+    equipment: Mapped[str] = mapped_column(sa.Text, default="")
+    has_drone: Mapped[bool] = mapped_column(default=False)
+    drone_permit_reference: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    guiding_agency: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    mofa_permit_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    pledge_accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    assigned_officer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"),
+                                                               index=True)
+    first_submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    due_date: Mapped[Optional[date]] = mapped_column(index=True)
+
+    proposed_decision: Mapped[Optional[Proposal]] = mapped_column(enum_column(Proposal))
+    proposal_note: Mapped[Optional[str]] = mapped_column(sa.Text)
+    proposed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    conditions: Mapped[Optional[str]] = mapped_column(sa.Text)
+    escort_name: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    escort_phone: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    refusal_reasons: Mapped[Optional[str]] = mapped_column(sa.Text)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    revocation_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    # An amendment of an approved programme is a new revision pointing at the one it amends.
+    amends_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("registrations.id", ondelete="RESTRICT"),
+                                                     index=True)
+    revision: Mapped[int] = mapped_column(default=1)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Optimistic locking: every UPDATE checks and bumps it, so of two staff acting at once one wins.
+    version: Mapped[int] = mapped_column(default=1)
+
+    outlet = relationship("Outlet")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    assigned_officer = relationship("User", foreign_keys=[assigned_officer_id])
+    proposed_by = relationship("User", foreign_keys=[proposed_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    crew_members = relationship("CrewMember", secondary=registration_crew, order_by="CrewMember.full_name")
+    itinerary: Mapped[list["ItineraryItem"]] = relationship(back_populates="registration", order_by="ItineraryItem.position",
+                                                            cascade="all, delete-orphan")
+    attachments: Mapped[list["Attachment"]] = relationship(back_populates="registration",
+                                                           order_by="Attachment.id", cascade="all, delete-orphan")
+    messages: Mapped[list["RegistrationMessage"]] = relationship(back_populates="registration",
+                                                                  order_by="RegistrationMessage.id",
+                                                                  cascade="all, delete-orphan")
+    consultations: Mapped[list["Consultation"]] = relationship(back_populates="registration",
+                                                               order_by="Consultation.id",
+                                                               cascade="all, delete-orphan")
+    amends = relationship("Registration", remote_side=[id], foreign_keys=[amends_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def border_places(self):
+        return [item.place for item in self.itinerary if item.place is not None and item.place.border_area]
+
+    @property
+    def visits_border_area(self) -> bool:
+        return bool(self.border_places)
+
+
+class ItineraryItem(db.Model):
+    __tablename__ = "itinerary_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    day: Mapped[Optional[date]]
+    place_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("places.id", ondelete="RESTRICT"))
+    place_text: Mapped[Optional[str]] = mapped_column(sa.String(200))  # a place not in the list
+    host_organisation: Mapped[str] = mapped_column(sa.String(200), default="")
+    activity: Mapped[str] = mapped_column(sa.Text, default="")
+    interviewees: Mapped[str] = mapped_column(sa.Text, default="")
+
+    registration: Mapped[Registration] = relationship(back_populates="itinerary")
+    place = relationship("Place")
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[AttachmentKind] = mapped_column(enum_column(AttachmentKind))
+    stored_name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    original_filename: Mapped[str] = mapped_column(sa.String(200))
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="attachments")
+
+
+class RegistrationMessage(db.Model):
+    """The thread between staff and the correspondent; every message is mailed."""
+
+    __tablename__ = "registration_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind), default=MessageKind.message)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="messages")
+    author = relationship("User")
+
+
+class Consultation(db.Model):
+    """An opinion asked of another body (border guard, police, host agency) before deciding."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    body: Mapped[ConsultedBody] = mapped_column(enum_column(ConsultedBody))
+    body_name: Mapped[str] = mapped_column(sa.String(200))
+    request_note: Mapped[str] = mapped_column(sa.Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    requested_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    opinion: Mapped[Optional[Opinion]] = mapped_column(enum_column(Opinion))
+    answer: Mapped[Optional[str]] = mapped_column(sa.Text)
+    answer_recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    registration: Mapped[Registration] = relationship(back_populates="consultations")

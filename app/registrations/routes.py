@@ -1,0 +1,530 @@
+"""Registration pages: the correspondent's form and list, the staff queue and review page.
+
+Views are thin: load and check access, read the form, call one service function,
+commit, then redirect or render. Every rule lives in service.py.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from app.audit.models import AuditEvent
+from app.auth.models import Role, User
+from app.auth.permissions import login_required, roles_required
+from app.extensions import db
+from app.outlets.models import CrewMember, Outlet
+from app.places.models import Place
+from app.registrations import bp, service
+from app.registrations.forms import (ApproveForm, AssignForm, AttachmentForm, ConsultationAnswerForm,
+                                     ConsultationForm, MessageForm, NewRegistrationForm, ProposalForm,
+                                     QueueFilterForm, RefuseForm, RegistrationForm, RequestInfoForm, RevokeForm,
+                                     SimpleActionForm)
+from app.registrations.labels import (CORRESPONDENT_NEXT_STEP, KIND_LABELS, STATUS_LABELS, TIMELINE_LABELS)
+from app.registrations.models import (Attachment, AttachmentKind, Consultation, ConsultedBody, ItineraryItem,
+                                      OPEN_STATUSES, Opinion, Proposal, Registration, RegistrationKind, Status,
+                                      registration_crew)
+from app.registrations.permissions import REVIEWERS, allowed_actions, can_view
+from app.uploads import UploadError, send_stored
+
+correspondent_required = roles_required(Role.correspondent)
+reviewer_required = roles_required(Role.officer, Role.leader)
+
+# Events the correspondent does not see in the timeline: the province's internal steps.
+INTERNAL_EVENTS = {"registration.assign", "registration.consultation_requested",
+                   "registration.consultation_answered", "registration.propose"}
+
+
+def _load(registration_id: int) -> Registration:
+    """The registration, or 404 for anyone who may not see it (another outlet does not learn it exists)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not can_view(current_user, registration):
+        abort(404)
+    return registration
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _place_choices() -> list[SelectChoice]:
+    locale = _locale()
+    places = db.session.scalars(sa.select(Place).where(Place.active.is_(True)))
+    border = _("border area")
+    return [SelectChoice(place.id, place.name(locale) + (f" ({border})" if place.border_area else ""))
+            for place in sorted(places, key=lambda place: place.name(locale))]
+
+
+def _crew_choices(registration: Registration) -> list[SelectChoice]:
+    members = db.session.scalars(sa.select(CrewMember).where(
+        CrewMember.outlet_id == registration.outlet_id,
+        sa.or_(CrewMember.active.is_(True), CrewMember.id.in_([member.id for member in registration.crew_members]))
+    ).order_by(CrewMember.full_name))
+    return [SelectChoice(member.id, f"{member.full_name} ({member.role.name.replace('_', ' ')}, "
+                                    f"{member.passport_number})") for member in members]
+
+
+# --- the correspondent's side --------------------------------------------------
+
+@bp.route("/my/registrations")
+@correspondent_required
+def mine():
+    registrations = []
+    if current_user.outlet_id is not None:
+        registrations = db.session.scalars(
+            sa.select(Registration).where(Registration.outlet_id == current_user.outlet_id)
+            .order_by(Registration.created_at.desc())).all()
+    return render_template("registrations/mine.html", registrations=registrations, next_step=CORRESPONDENT_NEXT_STEP)
+
+
+@bp.route("/registrations/new", methods=["GET", "POST"])
+@correspondent_required
+def new():
+    if current_user.outlet_id is None:
+        flash(_("Describe your outlet first: a registration is made in its name."), "info")
+        return redirect(url_for("outlets.outlet"))
+    form = NewRegistrationForm()
+    if form.validate_on_submit():
+        registration = service.create_draft(current_user, RegistrationKind[form.kind.data])
+        db.session.commit()
+        return redirect(url_for("registrations.edit", registration_id=registration.id))
+    return render_template("registrations/new.html", form=form)
+
+
+def _fill_form(form: RegistrationForm, registration: Registration) -> None:
+    """What `obj=` cannot fill: enum names, the chosen crew, the pledge, the version seen."""
+    form.kind.data = registration.kind.name
+    form.crew_member_ids.data = [member.id for member in registration.crew_members]
+    form.pledge.data = registration.pledge_accepted_at is not None
+    form.version.data = registration.version
+
+
+def _entries_after_buttons(form: RegistrationForm) -> tuple[list[service.ItineraryEntry], bool]:
+    """The itinerary as typed, after the add, remove and move-up buttons; True when a button was used."""
+    entries, used = [], False
+    for entry in form.itinerary:
+        sub = entry.form
+        item = service.ItineraryEntry(day=sub.day.data, place_id=sub.place_id.data, place_text=sub.place_text.data,
+                                      host_organisation=sub.host_organisation.data or "",
+                                      activity=sub.activity.data or "", interviewees=sub.interviewees.data or "")
+        if sub.remove.data:
+            used = True
+            continue
+        if sub.move_up.data and entries:
+            used = True
+            entries.insert(len(entries) - 1, item)
+            continue
+        entries.append(item)
+    if form.add_item.data:
+        used = True
+        last_day = entries[-1].day if entries else None
+        entries.append(service.ItineraryEntry(day=last_day and last_day + timedelta(days=1) or form.start_date.data,
+                                              place_id=None, place_text=None))
+    return entries, used
+
+
+def _draft_data(form: RegistrationForm, itinerary: list[service.ItineraryEntry]) -> service.DraftData:
+    return service.DraftData(
+        kind=RegistrationKind[form.kind.data], purpose=form.purpose.data or "", content=form.content.data or "",
+        start_date=form.start_date.data, end_date=form.end_date.data,
+        interview_questions=form.interview_questions.data or "", publication_plan=form.publication_plan.data or "",
+        equipment=form.equipment.data or "", has_drone=form.has_drone.data,
+        drone_permit_reference=form.drone_permit_reference.data, guiding_agency=form.guiding_agency.data,
+        mofa_permit_number=form.mofa_permit_number.data, pledge=form.pledge.data,
+        crew_member_ids=form.crew_member_ids.data or [], itinerary=itinerary)
+
+
+def _edit_page(form, registration, status=200, problems=None):
+    for name, messages in (problems or {}).items():
+        if name in form:
+            form[name].errors = list(form[name].errors) + messages
+    return render_template("registrations/edit.html", form=form, registration=registration,
+                           problems=problems or {}, attachment_form=AttachmentForm(),
+                           remove_form=SimpleActionForm(version=registration.version),
+                           warning=service.lead_time_warning(registration)), status
+
+
+@bp.route("/registrations/<int:registration_id>/edit", methods=["GET", "POST"])
+@correspondent_required
+def edit(registration_id: int):
+    registration = _load(registration_id)
+    if "edit" not in allowed_actions(current_user, registration):
+        flash(_("This registration can no longer be edited."), "warning")
+        return redirect(url_for("registrations.detail", registration_id=registration.id))
+    choices = {"place_choices": _place_choices(), "crew_choices": _crew_choices(registration)}
+    if request.method == "GET":
+        form = RegistrationForm(formdata=None, obj=registration, **choices)
+        _fill_form(form, registration)
+        return _edit_page(form, registration)[0]
+    form = RegistrationForm(**choices)
+    if not form.validate():
+        return _edit_page(form, registration, 422)
+    itinerary, button_used = _entries_after_buttons(form)
+    try:
+        service.save_draft(current_user, registration, _draft_data(form, itinerary), int(form.version.data or 0))
+    except service.RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return _edit_page(form, registration, error.status)
+    db.session.commit()
+    if button_used or form.save.data or not form.send.data:
+        flash(_("Draft saved."), "success")
+        anchor = "itinerary" if button_used else None
+        return redirect(url_for("registrations.edit", registration_id=registration.id, _anchor=anchor))
+    action = service.resubmit if registration.status is Status.needs_info else service.submit
+    try:
+        action(current_user, registration, registration.version)
+    except service.Incomplete as incomplete:
+        db.session.rollback()
+        form.version.data = registration.version
+        flash(str(incomplete), "danger")
+        return _edit_page(form, registration, 422, incomplete.problems)
+    except service.RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return _edit_page(form, registration, error.status)
+    db.session.commit()
+    flash(_("Submitted. The province replies by %(due)s.", due=registration.due_date.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for("registrations.detail", registration_id=registration.id))
+
+
+@bp.route("/registrations/<int:registration_id>/attachments", methods=["POST"])
+@correspondent_required
+def add_attachment(registration_id: int):
+    registration = _load(registration_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            service.add_attachment(current_user, registration, AttachmentKind[form.kind.data], form.file.data)
+        except (UploadError, service.RegistrationError) as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return redirect(url_for("registrations.edit", registration_id=registration.id, _anchor="attachments")), 303
+        db.session.commit()
+        flash(_("Attached."), "success")
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(str(error) for error in errors), "danger")
+    return redirect(url_for("registrations.edit", registration_id=registration.id, _anchor="attachments"))
+
+
+def _load_attachment(registration_id: int, attachment_id: int) -> Attachment:
+    registration = _load(registration_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.registration_id != registration.id:
+        abort(404)
+    return attachment
+
+
+@bp.route("/registrations/<int:registration_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(registration_id: int, attachment_id: int):
+    found = _load_attachment(registration_id, attachment_id)
+    return send_stored(found)
+
+
+@bp.route("/registrations/<int:registration_id>/attachments/<int:attachment_id>/remove", methods=["POST"])
+@correspondent_required
+def remove_attachment(registration_id: int, attachment_id: int):
+    found = _load_attachment(registration_id, attachment_id)
+    if SimpleActionForm().validate_on_submit():
+        try:
+            service.remove_attachment(current_user, found)
+        except service.RegistrationError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return redirect(url_for("registrations.detail", registration_id=registration_id))
+        db.session.commit()
+        flash(_("Attachment removed."), "success")
+    return redirect(url_for("registrations.edit", registration_id=registration_id, _anchor="attachments"))
+
+
+# --- the registration page (owner and staff) -----------------------------------------
+
+def _timeline(registration: Registration):
+    query = (sa.select(AuditEvent).options(selectinload(AuditEvent.actor))
+             .where(AuditEvent.object_type == "registrations", AuditEvent.object_id == str(registration.id))
+             .order_by(AuditEvent.created_at, AuditEvent.id))
+    if current_user.role is Role.correspondent:
+        query = query.where(AuditEvent.action.not_in(INTERNAL_EVENTS))
+    return db.session.scalars(query).all()
+
+
+def _reviewers() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.role.in_([Role.officer, Role.leader]),
+                                                         User.active.is_(True)).order_by(User.full_name)))
+
+
+def _detail_page(registration: Registration, status: int = 200, **forms):
+    version = registration.version
+    actions = allowed_actions(current_user, registration)
+    assign_form = forms.get("assign") or AssignForm(version=version, officer_id=current_user.id)
+    assign_form.officer_id.choices = [SelectChoice(user.id, user.full_name) for user in _reviewers()]
+    context = dict(
+        registration=registration, actions=actions, timeline=_timeline(registration),
+        blockers=service.approval_blockers(registration),
+        message_form=forms.get("message") or MessageForm(),
+        request_info_form=forms.get("request_info") or RequestInfoForm(version=version),
+        assign_form=assign_form,
+        consultation_form=forms.get("consult") or ConsultationForm(),
+        answer_form=ConsultationAnswerForm(),
+        proposal_form=forms.get("propose") or ProposalForm(version=version),
+        approve_form=forms.get("approve") or ApproveForm(version=version),
+        refuse_form=forms.get("refuse") or RefuseForm(version=version),
+        revoke_form=forms.get("revoke") or RevokeForm(version=version),
+        simple_form=SimpleActionForm(version=version),
+        next_step=CORRESPONDENT_NEXT_STEP.get(registration.status),
+        amendment=db.session.scalar(sa.select(Registration).where(Registration.amends_id == registration.id)
+                                    .order_by(Registration.id.desc())),
+    )
+    return render_template("registrations/detail.html", **context), status
+
+
+@bp.route("/registrations/<int:registration_id>")
+@login_required
+def detail(registration_id: int):
+    return _detail_page(_load(registration_id))[0]
+
+
+def _act(registration: Registration, form, form_key: str, perform, done_message: str):
+    """Validate `form`, run `perform(form)`, commit, redirect; on refusal, show the page again."""
+    if not form.validate_on_submit():
+        return _detail_page(registration, 422, **{form_key: form})
+    try:
+        perform(form)
+    except service.RegistrationError as error:
+        db.session.rollback()
+        db.session.refresh(registration)
+        flash(str(error), "danger")
+        return _detail_page(registration, error.status, **{form_key: form})
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for("registrations.detail", registration_id=registration.id))
+
+
+def _action_route(rule: str, endpoint: str, roles=None):
+    decorator = roles_required(*(roles or (Role.correspondent, Role.officer, Role.leader)))
+
+    def register(view):
+        bp.add_url_rule(rule, endpoint, decorator(view), methods=["POST"])
+        return view
+
+    return register
+
+
+@_action_route("/registrations/<int:registration_id>/withdraw", "withdraw", (Role.correspondent,))
+def withdraw(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, SimpleActionForm(), "simple",
+                lambda form: service.withdraw(current_user, registration, form.version.data),
+                _("The registration is withdrawn."))
+
+
+@_action_route("/registrations/<int:registration_id>/amend", "amend", (Role.correspondent,))
+def amend(registration_id: int):
+    registration = _load(registration_id)
+    form = SimpleActionForm()
+    if not form.validate_on_submit():
+        return _detail_page(registration, 422)
+    try:
+        revision = service.amend(current_user, registration, form.version.data)
+    except service.RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return _detail_page(registration, error.status)
+    db.session.commit()
+    flash(_("An amendment is started. The approved programme stays in force until the amendment is decided."),
+          "success")
+    return redirect(url_for("registrations.edit", registration_id=revision.id))
+
+
+@_action_route("/registrations/<int:registration_id>/messages", "message")
+def message(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, MessageForm(), "message",
+                lambda form: service.post_message(current_user, registration, form.body.data),
+                _("Message sent."))
+
+
+@_action_route("/registrations/<int:registration_id>/assign", "assign", (Role.officer, Role.leader))
+def assign(registration_id: int):
+    registration = _load(registration_id)
+    form = AssignForm()
+    form.officer_id.choices = [SelectChoice(user.id, user.full_name) for user in _reviewers()]
+
+    def perform(form):
+        service.assign(current_user, registration, db.session.get(User, form.officer_id.data), form.version.data)
+
+    return _act(registration, form, "assign", perform, _("Assigned."))
+
+
+@_action_route("/registrations/<int:registration_id>/request-info", "request_info", (Role.officer, Role.leader))
+def request_info(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, RequestInfoForm(), "request_info",
+                lambda form: service.request_information(current_user, registration, form.body.data,
+                                                         form.version.data),
+                _("The correspondent is asked for information."))
+
+
+@_action_route("/registrations/<int:registration_id>/consultations", "consult", (Role.officer, Role.leader))
+def consult(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, ConsultationForm(), "consult",
+                lambda form: service.record_consultation(current_user, registration, ConsultedBody[form.body.data],
+                                                         form.body_name.data, form.request_note.data or ""),
+                _("Consultation recorded."))
+
+
+@_action_route("/registrations/<int:registration_id>/consultations/<int:consultation_id>/answer", "answer",
+               (Role.officer, Role.leader))
+def answer(registration_id: int, consultation_id: int):
+    registration = _load(registration_id)
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or consultation.registration_id != registration.id:
+        abort(404)
+    return _act(registration, ConsultationAnswerForm(), "answer",
+                lambda form: service.record_consultation_answer(current_user, consultation,
+                                                                Opinion[form.opinion.data], form.answer.data),
+                _("Answer recorded."))
+
+
+@_action_route("/registrations/<int:registration_id>/propose", "propose", (Role.officer,))
+def propose(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, ProposalForm(), "propose",
+                lambda form: service.propose_decision(current_user, registration, Proposal[form.proposal.data],
+                                                      form.note.data or "", form.version.data),
+                _("Proposal sent to the leaders."))
+
+
+@_action_route("/registrations/<int:registration_id>/approve", "approve", (Role.leader,))
+def approve(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, ApproveForm(), "approve",
+                lambda form: service.approve(current_user, registration, conditions=form.conditions.data or "",
+                                             escort_name=form.escort_name.data, escort_phone=form.escort_phone.data,
+                                             expected_version=form.version.data),
+                _("Approved. The correspondent is informed."))
+
+
+@_action_route("/registrations/<int:registration_id>/refuse", "refuse", (Role.leader,))
+def refuse(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, RefuseForm(), "refuse",
+                lambda form: service.refuse(current_user, registration, reasons=form.reasons.data,
+                                            expected_version=form.version.data),
+                _("Refused. The correspondent is informed."))
+
+
+@_action_route("/registrations/<int:registration_id>/revoke", "revoke", (Role.officer, Role.leader))
+def revoke(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, RevokeForm(), "revoke",
+                lambda form: service.revoke(current_user, registration, reason=form.reason.data,
+                                            expected_version=form.version.data),
+                _("The approval is revoked."))
+
+
+@_action_route("/registrations/<int:registration_id>/complete", "complete", (Role.officer, Role.leader))
+def complete(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, SimpleActionForm(), "simple",
+                lambda form: service.complete(current_user, registration, form.version.data),
+                _("Marked as completed."))
+
+
+# --- the staff queue ----------------------------------------------------------------
+
+SORTS = {
+    "due": (Registration.due_date.asc().nulls_last(), Registration.id),
+    "submitted": (Registration.submitted_at.desc().nulls_last(), Registration.id.desc()),
+    "start": (Registration.start_date.asc().nulls_last(), Registration.id),
+    "reference": (Registration.reference.asc(),),
+}
+
+
+@bp.route("/staff/registrations")
+@reviewer_required
+def queue():
+    form = QueueFilterForm(request.args)
+    _queue_choices(form)
+    today = service.local_today()
+    border_exists = (sa.select(ItineraryItem.id).join(Place, ItineraryItem.place_id == Place.id)
+                     .where(ItineraryItem.registration_id == Registration.id, Place.border_area.is_(True))
+                     .exists())
+    query = (sa.select(Registration)
+             .join(Outlet, Registration.outlet_id == Outlet.id)
+             .options(selectinload(Registration.outlet), selectinload(Registration.assigned_officer))
+             .where(Registration.status != Status.draft))
+    if form.validate():
+        query = _apply_filters(query, form, today, border_exists)
+    sort = form.sort.data if form.sort.data in SORTS else "due"
+    query = query.order_by(*SORTS[sort])
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    # One query for the whole page, not one per row.
+    border_ids = set(db.session.scalars(
+        sa.select(ItineraryItem.registration_id).join(Place, ItineraryItem.place_id == Place.id)
+        .where(ItineraryItem.registration_id.in_([registration.id for registration in page.items]),
+               Place.border_area.is_(True))))
+    rows = [(registration, registration.id in border_ids) for registration in page.items]
+    return render_template("registrations/queue.html", form=form, page=page, rows=rows, today=today,
+                           due_soon=service.working_calendar().add_working_days(today, 2))
+
+
+def _apply_filters(query, form: QueueFilterForm, today, border_exists):
+    if form.q.data:
+        term = form.q.data.strip()
+        crew_match = (sa.select(registration_crew.c.registration_id)
+                      .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id)
+                      .where(registration_crew.c.registration_id == Registration.id,
+                             CrewMember.full_name.icontains(term, autoescape=True)).exists())
+        query = query.where(sa.or_(Registration.reference.icontains(term, autoescape=True),
+                                   Outlet.name.icontains(term, autoescape=True), crew_match))
+    if form.status.data in Status.__members__:
+        query = query.where(Registration.status == Status[form.status.data])
+    elif form.status.data == "open":
+        query = query.where(Registration.status.in_(OPEN_STATUSES))
+    if form.kind.data in RegistrationKind.__members__:
+        query = query.where(Registration.kind == RegistrationKind[form.kind.data])
+    if form.nationality.data:
+        query = query.where(
+            sa.select(registration_crew.c.registration_id)
+            .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id)
+            .where(registration_crew.c.registration_id == Registration.id,
+                   CrewMember.nationality == form.nationality.data).exists())
+    if form.date_from.data:
+        query = query.where(Registration.end_date >= form.date_from.data)
+    if form.date_to.data:
+        query = query.where(Registration.start_date <= form.date_to.data)
+    if form.border.data:
+        query = query.where(border_exists)
+    if form.mine.data:
+        query = query.where(Registration.assigned_officer_id == current_user.id)
+    if form.due.data == "overdue":
+        query = query.where(Registration.status.in_(OPEN_STATUSES), Registration.due_date < today)
+    elif form.due.data == "soon":
+        query = query.where(Registration.status.in_(OPEN_STATUSES), Registration.due_date >= today,
+                            Registration.due_date <= service.working_calendar().add_working_days(today, 2))
+    return query
+
+
+def _queue_choices(form: QueueFilterForm) -> None:
+    from app.outlets.forms import country_choices
+
+    form.status.choices = ([SelectChoice("", _("All but drafts")), SelectChoice("open", _("Open (to handle)"))]
+                           + [SelectChoice(status.name, STATUS_LABELS[status]) for status in Status
+                              if status is not Status.draft])
+    form.kind.choices = [SelectChoice("", _("All kinds"))] + [SelectChoice(kind.name, KIND_LABELS[kind])
+                                                              for kind in RegistrationKind]
+    form.nationality.choices = [SelectChoice("", _("All nationalities"))] + country_choices()[1:]
+    form.due.choices = [SelectChoice("", _("Any")), SelectChoice("soon", _("Due within 2 working days")),
+                        SelectChoice("overdue", _("Overdue"))]
+    form.sort.choices = [SelectChoice("due", _("Deadline")), SelectChoice("submitted", _("Newest submission")),
+                         SelectChoice("start", _("Programme start")), SelectChoice("reference", _("Reference"))]

@@ -1,0 +1,579 @@
+"""The rules of the registration life cycle (DESIGN.md section 4), in one place.
+
+Every transition goes through `_transition`: it checks the role, the state, the
+version the user saw, and the preconditions; writes the audit event with the
+before and after values; and queues the emails. Functions flush, never commit:
+the route commits once, so a failure anywhere leaves the registration as it was.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.audit.service import record_event
+from app.auth.models import Role, User
+from app.authority import authority_profile
+from app.db import utcnow
+from app.extensions import db
+from app.outbox.service import queue_email
+from app.registrations.models import (Attachment, AttachmentKind, Consultation, ConsultedBody, ItineraryItem,
+                                      MessageKind, Opinion, Proposal, ReferenceCounter, Registration,
+                                      RegistrationKind, RegistrationMessage, Status)
+from app.registrations.permissions import ACTION_NAMES, RULES, can_view
+from app.registrations.workdays import calendar_from_config
+from app.uploads import delete_stored, store_upload
+
+PASSPORT_VALID_MONTHS_AFTER_END = 6
+
+
+class RegistrationError(Exception):
+    """A rule refused the action. `str()` is a translated message; `status` the HTTP status."""
+
+    status = 409
+
+    def __init__(self, message):
+        super().__init__(str(message))
+
+
+class NotAllowed(RegistrationError):
+    status = 403
+
+
+class ConflictError(RegistrationError):
+    def __init__(self):
+        super().__init__(_l("This registration was changed by someone else in the meantime. "
+                            "Reload the page to see the change, then try again."))
+
+
+class Incomplete(RegistrationError):
+    """Submission refused: `problems` maps a form field name to its messages."""
+
+    status = 422
+
+    def __init__(self, problems: dict[str, list[str]]):
+        super().__init__(_l("The registration is not complete yet. See the messages next to the fields."))
+        self.problems = problems
+
+
+# --- time and deadlines -------------------------------------------------------
+
+def local_today() -> date:
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def working_calendar():
+    return calendar_from_config(current_app.config)
+
+
+def reply_due_date(submitted_on: date) -> date:
+    return working_calendar().add_working_days(submitted_on, authority_profile().reply_deadline_working_days)
+
+
+def lead_time_warning(registration: Registration, today: date | None = None) -> str | None:
+    """A warning (not a refusal) when the programme starts sooner than the configured lead time."""
+    if registration.start_date is None:
+        return None
+    days = authority_profile().submission_lead_time_working_days
+    earliest = working_calendar().add_working_days(today or local_today(), days)
+    if registration.start_date < earliest:
+        return str(_l("The programme starts in less than %(days)d working days. The province may not be able to "
+                      "reply in time: the earliest start it can normally handle is %(earliest)s.",
+                      days=days, earliest=earliest.strftime("%d/%m/%Y")))
+    return None
+
+
+# --- access -----------------------------------------------------------------
+
+def _check(actor: User, action: str, registration: Registration, expected_version: int | None = None) -> None:
+    """Role first (403), then the version the user saw (a stale page: reload), then the state (409)."""
+    rule = RULES[action]
+    if not can_view(actor, registration) or actor.role not in rule.roles:
+        raise NotAllowed(_l("Your account may not %(action)s this registration.", action=ACTION_NAMES[action]))
+    if expected_version is not None and registration.version != expected_version:
+        raise ConflictError()
+    if registration.status not in rule.states:
+        raise RegistrationError(_l("A registration that is %(status)s cannot be changed this way (%(action)s).",
+                                   status=status_label(registration.status), action=ACTION_NAMES[action]))
+
+
+def status_label(status: Status) -> str:
+    from app.registrations.labels import STATUS_LABELS
+
+    return str(STATUS_LABELS[status])
+
+
+def _snapshot(registration: Registration, *names: str) -> dict:
+    values = {}
+    for name in ("status",) + names:
+        value = getattr(registration, name)
+        values[name] = value.name if hasattr(value, "name") else (
+            value.isoformat() if isinstance(value, (date, datetime)) else value)
+    return values
+
+
+def _transition(actor: User, registration: Registration, action: str, expected_version: int | None,
+                changes: dict, *, audit_fields: tuple[str, ...] = ()) -> None:
+    """Apply `changes` as one checked, versioned, audited step."""
+    _check(actor, action, registration, expected_version)
+    fields = tuple(name for name in changes if name != "status") + audit_fields
+    before = _snapshot(registration, *fields)
+    for name, value in changes.items():
+        setattr(registration, name, value)
+    registration.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise ConflictError() from None
+    record_event(f"registration.{action}", actor=actor, subject=registration, before=before,
+                 after=_snapshot(registration, *fields))
+
+
+# --- references ---------------------------------------------------------------
+
+def next_reference(year: int) -> str:
+    """PD-2027-00042: numbered per year, under a row lock so that two requests never share one."""
+    counter = db.session.get(ReferenceCounter, year, with_for_update=True)
+    if counter is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ReferenceCounter(year=year, last_number=0))
+        except sa.exc.IntegrityError:
+            pass  # another request created this year's counter first
+        counter = db.session.get(ReferenceCounter, year, with_for_update=True, populate_existing=True)
+    counter.last_number += 1
+    db.session.flush()
+    return f"PD-{year}-{counter.last_number:05d}"
+
+
+# --- the correspondent's side --------------------------------------------------
+
+def create_draft(actor: User, kind: RegistrationKind) -> Registration:
+    if actor.role is not Role.correspondent:
+        raise NotAllowed(_l("Only correspondents register programmes."))
+    if actor.outlet_id is None:
+        raise RegistrationError(_l("Describe your outlet first: a registration is made in its name."))
+    registration = Registration(reference=next_reference(local_today().year), kind=kind, outlet_id=actor.outlet_id,
+                                created_by_id=actor.id, status=Status.draft)
+    db.session.add(registration)
+    db.session.flush()
+    record_event("registration.created", actor=actor, subject=registration,
+                 after={"status": "draft", "kind": kind.name, "reference": registration.reference})
+    return registration
+
+
+@dataclass
+class ItineraryEntry:
+    day: date | None
+    place_id: int | None
+    place_text: str | None
+    host_organisation: str = ""
+    activity: str = ""
+    interviewees: str = ""
+
+
+@dataclass
+class DraftData:
+    """What the correspondent's form says; the route builds it from the form."""
+
+    kind: RegistrationKind
+    purpose: str = ""
+    content: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    interview_questions: str = ""
+    publication_plan: str = ""
+    equipment: str = ""
+    has_drone: bool = False
+    drone_permit_reference: str | None = None
+    guiding_agency: str | None = None
+    mofa_permit_number: str | None = None
+    pledge: bool = False
+    crew_member_ids: list[int] = field(default_factory=list)
+    itinerary: list[ItineraryEntry] = field(default_factory=list)
+
+
+def save_draft(actor: User, registration: Registration, data: DraftData, expected_version: int | None) -> None:
+    """Store the form as it is, complete or not: the correspondent can come back to it."""
+    from app.outlets.models import CrewMember
+
+    crew = db.session.scalars(sa.select(CrewMember).where(
+        CrewMember.id.in_(data.crew_member_ids), CrewMember.outlet_id == registration.outlet_id)).all()
+    if len(crew) != len(set(data.crew_member_ids)):
+        raise NotAllowed(_l("Choose crew members of your own outlet."))
+    changes = {
+        "kind": data.kind, "purpose": data.purpose.strip(), "content": data.content.strip(),
+        "start_date": data.start_date, "end_date": data.end_date,
+        "interview_questions": data.interview_questions.strip(), "publication_plan": data.publication_plan.strip(),
+        "equipment": data.equipment.strip(), "has_drone": data.has_drone,
+        "drone_permit_reference": (data.drone_permit_reference or "").strip() or None,
+        "guiding_agency": (data.guiding_agency or "").strip() or None,
+        "mofa_permit_number": (data.mofa_permit_number or "").strip() or None,
+        "pledge_accepted_at": (registration.pledge_accepted_at or utcnow()) if data.pledge else None,
+    }
+    _transition(actor, registration, "edit", expected_version, changes)
+    registration.crew_members = list(crew)
+    registration.itinerary = [
+        ItineraryItem(position=position, day=entry.day, place_id=entry.place_id,
+                      place_text=(entry.place_text or "").strip() or None,
+                      host_organisation=entry.host_organisation.strip(), activity=entry.activity.strip(),
+                      interviewees=entry.interviewees.strip())
+        for position, entry in enumerate(data.itinerary)
+    ]
+    db.session.flush()
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last_day in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last_day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def completeness_problems(registration: Registration, today: date | None = None) -> dict[str, list[str]]:
+    """Everything that stops a submission, by form field. Empty when it can be submitted."""
+    today = today or local_today()
+    problems: dict[str, list[str]] = {}
+
+    def problem(field_name: str, message) -> None:
+        problems.setdefault(field_name, []).append(str(message))
+
+    required = _l("This field is required.")
+    for name in ("purpose", "content", "publication_plan"):
+        if not getattr(registration, name):
+            problem(name, required)
+    start, end = registration.start_date, registration.end_date
+    if start is None:
+        problem("start_date", required)
+    elif start < today:
+        problem("start_date", _l("The programme cannot start in the past."))
+    if end is None:
+        problem("end_date", required)
+    elif start is not None and end < start:
+        problem("end_date", _l("The end date cannot be before the start date."))
+    if not registration.crew_members:
+        problem("crew_member_ids", _l("Choose at least one crew member."))
+    if registration.kind is RegistrationKind.non_resident:
+        if not registration.mofa_permit_number:
+            problem("mofa_permit_number", _l("A non-resident reporter needs the number of the MOFA press permit."))
+        if end is not None:
+            limit = _add_months(end, PASSPORT_VALID_MONTHS_AFTER_END)
+            for member in registration.crew_members:
+                if member.passport_expiry < limit:
+                    problem("crew_member_ids", _l(
+                        "The passport of %(name)s expires on %(expiry)s: it must be valid until at least %(limit)s "
+                        "(six months after the end of the programme).", name=member.full_name,
+                        expiry=member.passport_expiry.strftime("%d/%m/%Y"), limit=limit.strftime("%d/%m/%Y")))
+    if registration.has_drone and not registration.drone_permit_reference:
+        problem("drone_permit_reference", _l("Flying a drone needs a flight permit: give its reference."))
+    if not registration.itinerary:
+        problem("itinerary", _l("Add at least one day to the itinerary."))
+    for number, item in enumerate(registration.itinerary, start=1):
+        if item.day is None:
+            problem("itinerary", _l("Itinerary item %(number)d: give the date.", number=number))
+        elif start is not None and end is not None and not start <= item.day <= end:
+            problem("itinerary", _l("Itinerary item %(number)d: the date must be inside the programme dates.",
+                                    number=number))
+        if item.place_id is None and not item.place_text:
+            problem("itinerary", _l("Itinerary item %(number)d: choose a place or type one.", number=number))
+        if not item.activity:
+            problem("itinerary", _l("Itinerary item %(number)d: say what you will do there.", number=number))
+    present = {attachment.kind for attachment in registration.attachments}
+    for kind_name in current_app.config["REQUIRED_ATTACHMENTS"][registration.kind.name]:
+        if AttachmentKind[kind_name] not in present:
+            from app.registrations.labels import ATTACHMENT_LABELS
+
+            problem("attachments", _l("Attach: %(kind)s.", kind=ATTACHMENT_LABELS[AttachmentKind[kind_name]]))
+    if registration.pledge_accepted_at is None:
+        problem("pledge", _l("Accept the compliance pledge to submit."))
+    return problems
+
+
+def _submit(actor: User, registration: Registration, action: str, expected_version: int | None) -> None:
+    _check(actor, action, registration, expected_version)
+    problems = completeness_problems(registration)
+    if problems:
+        raise Incomplete(problems)
+    now = utcnow()
+    _transition(actor, registration, action, expected_version, {
+        "status": Status.submitted, "submitted_at": now,
+        "first_submitted_at": registration.first_submitted_at or now,
+        # The reply deadline runs from the day a complete request arrives.
+        "due_date": reply_due_date(local_today()),
+    }, audit_fields=())
+    _mail_correspondents(registration, "registration_received", _l("We received your registration %(reference)s",
+                                                                  reference=registration.reference))
+    recipients = [registration.assigned_officer] if registration.assigned_officer else _staff(Role.officer)
+    _mail_users(recipients, registration, "registration_to_review",
+                _l("Registration %(reference)s to review", reference=registration.reference))
+
+
+def submit(actor: User, registration: Registration, expected_version: int | None) -> None:
+    _submit(actor, registration, "submit", expected_version)
+
+
+def resubmit(actor: User, registration: Registration, expected_version: int | None) -> None:
+    """After answering a request for information, the registration goes back to the staff."""
+    _submit(actor, registration, "resubmit", expected_version)
+
+
+def withdraw(actor: User, registration: Registration, expected_version: int | None) -> None:
+    _transition(actor, registration, "withdraw", expected_version, {"status": Status.withdrawn})
+    if registration.assigned_officer is not None:
+        _mail_users([registration.assigned_officer], registration, "registration_withdrawn",
+                    _l("Registration %(reference)s was withdrawn", reference=registration.reference))
+
+
+def amend(actor: User, registration: Registration, expected_version: int | None) -> Registration:
+    """A new revision of an approved programme; the approved one stays in force until it is decided."""
+    _check(actor, "amend", registration, expected_version)
+    pending = db.session.scalar(sa.select(Registration.id).where(
+        Registration.amends_id == registration.id,
+        Registration.status.in_([Status.draft, Status.submitted, Status.in_review, Status.needs_info])))
+    if pending is not None:
+        raise RegistrationError(_l("An amendment of this registration is already under way."))
+    revision = Registration(
+        reference=registration.reference + f"-R{registration.revision + 1}", kind=registration.kind,
+        outlet_id=registration.outlet_id, created_by_id=actor.id, status=Status.draft, amends_id=registration.id,
+        revision=registration.revision + 1,
+        **{name: getattr(registration, name) for name in (
+            "purpose", "content", "start_date", "end_date", "interview_questions", "publication_plan", "equipment",
+            "has_drone", "drone_permit_reference", "guiding_agency", "mofa_permit_number")},
+    )
+    revision.crew_members = list(registration.crew_members)
+    revision.itinerary = [ItineraryItem(position=item.position, day=item.day, place_id=item.place_id,
+                                        place_text=item.place_text, host_organisation=item.host_organisation,
+                                        activity=item.activity, interviewees=item.interviewees)
+                          for item in registration.itinerary]
+    db.session.add(revision)
+    db.session.flush()
+    record_event("registration.amendment_started", actor=actor, subject=registration,
+                 after={"revision": revision.reference})
+    record_event("registration.created", actor=actor, subject=revision,
+                 after={"status": "draft", "amends": registration.reference})
+    return revision
+
+
+def add_attachment(actor: User, registration: Registration, kind: AttachmentKind, file_storage) -> Attachment:
+    _check(actor, "edit", registration)
+    limit = current_app.config["REGISTRATION_MAX_ATTACHMENT_BYTES"]
+    used = sum(attachment.size for attachment in registration.attachments)
+    stored = store_upload(file_storage)
+    if used + stored.size > limit:
+        delete_stored(stored.stored_name)
+        raise RegistrationError(_l("The attachments of one registration may not exceed %(megabytes)d MB in all.",
+                                   megabytes=limit // (1024 * 1024)))
+    attachment = Attachment(registration_id=registration.id, kind=kind, stored_name=stored.stored_name,
+                            content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                            original_filename=stored.original_filename, uploaded_by_id=actor.id)
+    db.session.add(attachment)
+    registration.updated_at = utcnow()
+    db.session.flush()
+    record_event("registration.attachment_added", actor=actor, subject=registration,
+                 after={"kind": kind.name, "file": stored.original_filename, "sha256": stored.sha256})
+    return attachment
+
+
+def remove_attachment(actor: User, attachment: Attachment) -> None:
+    registration = attachment.registration
+    _check(actor, "edit", registration)
+    record_event("registration.attachment_removed", actor=actor, subject=registration,
+                 before={"kind": attachment.kind.name, "file": attachment.original_filename})
+    db.session.delete(attachment)
+    registration.updated_at = utcnow()
+    db.session.flush()
+
+
+# --- messages ---------------------------------------------------------------
+
+def post_message(actor: User, registration: Registration, body: str,
+                 kind: MessageKind = MessageKind.message) -> RegistrationMessage:
+    _check(actor, "message", registration)
+    message = RegistrationMessage(registration_id=registration.id, author_id=actor.id, body=body.strip(), kind=kind)
+    db.session.add(message)
+    registration.updated_at = utcnow()
+    db.session.flush()
+    record_event("registration.message", actor=actor, subject=registration, after={"kind": kind.name})
+    subject = _l("New message about registration %(reference)s", reference=registration.reference)
+    if actor.role is Role.correspondent:
+        recipients = [registration.assigned_officer] if registration.assigned_officer else _staff(Role.officer)
+        _mail_users(recipients, registration, "registration_message", subject, message=message)
+    elif kind is not MessageKind.info_request:
+        _mail_correspondents(registration, "registration_message", subject, message=message)
+    return message
+
+
+# --- the staff's side -----------------------------------------------------------
+
+def assign(actor: User, registration: Registration, officer: User, expected_version: int | None) -> None:
+    """Give the registration to an officer; a submitted one is then in review."""
+    if officer.role not in (Role.officer, Role.leader) or not officer.active:
+        raise RegistrationError(_l("Assign the registration to an active officer or leader."))
+    changes = {"assigned_officer_id": officer.id}
+    if registration.status is Status.submitted:
+        changes["status"] = Status.in_review
+    _transition(actor, registration, "assign", expected_version, changes)
+    db.session.refresh(registration, ["assigned_officer"])
+    if officer.id != actor.id:
+        _mail_users([officer], registration, "registration_assigned",
+                    _l("Registration %(reference)s is assigned to you", reference=registration.reference))
+
+
+def request_information(actor: User, registration: Registration, body: str, expected_version: int | None) -> None:
+    _transition(actor, registration, "request_info", expected_version, {"status": Status.needs_info})
+    post_message(actor, registration, body, MessageKind.info_request)
+    _mail_correspondents(registration, "registration_needs_info",
+                         _l("Information needed for registration %(reference)s", reference=registration.reference),
+                         request_text=body.strip())
+
+
+def record_consultation(actor: User, registration: Registration, body: ConsultedBody, body_name: str,
+                        request_note: str) -> Consultation:
+    _check(actor, "consult", registration)
+    consultation = Consultation(registration_id=registration.id, body=body, body_name=body_name.strip(),
+                                request_note=request_note.strip(), requested_by_id=actor.id)
+    db.session.add(consultation)
+    registration.updated_at = utcnow()
+    db.session.flush()
+    record_event("registration.consultation_requested", actor=actor, subject=registration,
+                 after={"body": body.name, "body_name": consultation.body_name})
+    return consultation
+
+
+def record_consultation_answer(actor: User, consultation: Consultation, opinion: Opinion, answer: str) -> None:
+    registration = consultation.registration
+    _check(actor, "consult", registration)
+    if consultation.answered_at is not None:
+        raise RegistrationError(_l("This consultation already has its answer."))
+    consultation.opinion = opinion
+    consultation.answer = answer.strip()
+    consultation.answered_at = utcnow()
+    consultation.answer_recorded_by_id = actor.id
+    registration.updated_at = utcnow()
+    db.session.flush()
+    record_event("registration.consultation_answered", actor=actor, subject=registration,
+                 after={"body": consultation.body.name, "opinion": opinion.name})
+
+
+def propose_decision(actor: User, registration: Registration, proposal: Proposal, note: str,
+                     expected_version: int | None) -> None:
+    _transition(actor, registration, "propose", expected_version,
+                {"proposed_decision": proposal, "proposal_note": note.strip(), "proposed_by_id": actor.id})
+    _mail_users(_staff(Role.leader), registration, "registration_proposal",
+                _l("Decision proposed for registration %(reference)s", reference=registration.reference),
+                proposal=proposal, note=note.strip())
+
+
+def border_consultation_answered(registration: Registration) -> bool:
+    return any(consultation.body in (ConsultedBody.border_guard, ConsultedBody.police)
+               and consultation.answered_at is not None for consultation in registration.consultations)
+
+
+def approval_blockers(registration: Registration) -> list[str]:
+    """Why the leader cannot approve yet (shown on the page, enforced by `approve`)."""
+    if registration.visits_border_area and not border_consultation_answered(registration):
+        names = ", ".join(place.name_vi for place in registration.border_places)
+        return [str(_l("The itinerary includes a border area (%(places)s): record the answer of the border guard "
+                       "or the police before approving.", places=names))]
+    return []
+
+
+def approve(actor: User, registration: Registration, *, conditions: str, escort_name: str, escort_phone: str,
+            expected_version: int | None) -> None:
+    _check(actor, "approve", registration, expected_version)
+    blockers = approval_blockers(registration)
+    if blockers:
+        raise RegistrationError(blockers[0])
+    _transition(actor, registration, "approve", expected_version, {
+        "status": Status.approved, "decided_at": utcnow(), "decided_by_id": actor.id,
+        "conditions": conditions.strip(), "escort_name": escort_name.strip(), "escort_phone": escort_phone.strip(),
+    })
+    previous = registration.amends
+    if previous is not None and previous.status is Status.approved:
+        before = _snapshot(previous)
+        previous.status = Status.superseded
+        previous.updated_at = utcnow()
+        db.session.flush()
+        record_event("registration.superseded", actor=actor, subject=previous, before=before,
+                     after={"status": "superseded", "by": registration.reference})
+    _mail_correspondents(registration, "registration_approved",
+                         _l("Registration %(reference)s is approved", reference=registration.reference))
+
+
+def refuse(actor: User, registration: Registration, *, reasons: str, expected_version: int | None) -> None:
+    _transition(actor, registration, "refuse", expected_version, {
+        "status": Status.refused, "decided_at": utcnow(), "decided_by_id": actor.id,
+        "refusal_reasons": reasons.strip(),
+    })
+    _mail_correspondents(registration, "registration_refused",
+                         _l("Registration %(reference)s is refused", reference=registration.reference))
+
+
+def revoke(actor: User, registration: Registration, *, reason: str, expected_version: int | None) -> None:
+    _transition(actor, registration, "revoke", expected_version, {
+        "status": Status.revoked, "revoked_at": utcnow(), "revocation_reason": reason.strip(),
+    })
+    _mail_correspondents(registration, "registration_revoked",
+                         _l("Registration %(reference)s is revoked", reference=registration.reference))
+
+
+def complete(actor: User, registration: Registration, expected_version: int | None) -> None:
+    _check(actor, "complete", registration, expected_version)
+    if registration.end_date is None or registration.end_date >= local_today():
+        raise RegistrationError(_l("A programme can be marked as completed only after its end date."))
+    _transition(actor, registration, "complete", expected_version,
+                {"status": Status.completed, "completed_at": utcnow()})
+
+
+# --- mail -----------------------------------------------------------------
+
+def _staff(role: Role) -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.role == role, User.active.is_(True))))
+
+
+def _correspondents(registration: Registration) -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(
+        User.outlet_id == registration.outlet_id, User.role == Role.correspondent, User.active.is_(True))))
+
+
+def _registration_url(registration: Registration) -> str:
+    path = current_app.url_map.bind("pressdesk.invalid").build("registrations.detail",
+                                                               {"registration_id": registration.id})
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def _mail_users(users, registration: Registration, template: str, subject, **context) -> None:
+    seen = set()
+    for user in users:
+        if user is None or user.id in seen:
+            continue
+        seen.add(user.id)
+        queue_email(user.email, template, user.locale, subject, user=user, registration=registration,
+                    url=_registration_url(registration), **context)
+
+
+def _mail_correspondents(registration: Registration, template: str, subject, **context) -> None:
+    _mail_users(_correspondents(registration), registration, template, subject, **context)
+
+
+def complete_ended_programmes() -> list[Registration]:
+    """The scheduled transition: approved programmes whose end date has passed become completed."""
+    ended = db.session.scalars(sa.select(Registration).where(
+        Registration.status == Status.approved, Registration.end_date < local_today())).all()
+    for registration in ended:
+        before = _snapshot(registration)
+        registration.status = Status.completed
+        registration.completed_at = registration.updated_at = utcnow()
+        db.session.flush()
+        record_event("registration.complete", subject=registration, before=before,
+                     after={"status": "completed", "by": "schedule"})
+    return ended
