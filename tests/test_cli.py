@@ -5,7 +5,9 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role, User
+from app.outbox.models import OutboxMessage
 from app.places.models import Place
+from app.registrations.models import Registration, Status
 from tests.support import login
 
 PASSWORD = "mekong delta at dawn"
@@ -49,13 +51,19 @@ def test_demo_load_creates_marked_data_once(app, runner, client, db):
     assert "pressdesk-demo" in result.output
     users = db.session.scalars(sa.select(User)).all()
     assert {user.role for user in users} == set(Role)
+    # A realistic queue: registrations in every state, and no demo mail waiting to go out.
+    assert {registration.status for registration in db.session.scalars(sa.select(Registration))} == set(Status)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
     assert all("DEMO" in user.full_name for user in users)
     places = db.session.scalars(sa.select(Place)).all()
     assert len(places) >= 10 and any(place.border_area and place.border_country == "KH" for place in places)
     assert all(place.code.startswith("DEMO-") for place in places)
     # Again: nothing is added, with or without --if-empty.
     assert "already has data" in runner.invoke(args=["demo", "load", "--if-empty"]).output
+    users_before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    registrations_before = db.session.scalar(sa.select(sa.func.count()).select_from(Registration))
     runner.invoke(args=["demo", "load"])
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 4
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == users_before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Registration)) == registrations_before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Place)) == len(places)
     assert login(client, "officer@example.org", "pressdesk-demo").status_code == 302

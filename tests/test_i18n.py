@@ -5,7 +5,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from PIL import Image
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.outlets.models import CrewMember
 from app.registrations.models import Attachment, Consultation, Registration, Status
 from tests.conftest import TINY_PDF
-from tests.support import csrf_token, login, post_form
+from tests.support import login, post_form
 
 
 def png_bytes() -> bytes:

@@ -1,7 +1,6 @@
-import sqlalchemy as sa
 from app.auth.models import Role
-from app.registrations.models import Registration, Status
-from tests.support import login, post_form
+from app.registrations.models import Status
+from tests.support import login
 
 
 def test_pages_render(client, db, make_registration, make_user):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +12,7 @@ from app.auth import service
 from app.auth.models import Role, User
 from app.auth.permissions import admin_required
 from app.extensions import db
+from app.pagination import paginate
 
 
 @bp.route("/users")
@@ -21,7 +22,7 @@ def users():
     query = sa.select(User).order_by(User.role, User.full_name)
     if role_name in Role.__members__:
         query = query.where(User.role == Role[role_name])
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(query)
     return render_template("admin/users.html", page=page, role_name=role_name, roles=list(Role))
 
 

@@ -14,7 +14,7 @@ from app.audit.forms import AuditFilterForm
 from app.audit.labels import ACTION_LABELS
 from app.audit.models import AuditEvent
 from app.auth.permissions import admin_required
-from app.extensions import db
+from app.pagination import paginate
 
 
 
@@ -39,5 +39,5 @@ def events():
             query = query.where(AuditEvent.created_at >= _local_midnight_utc(form.date_from.data))
         if form.date_to.data:
             query = query.where(AuditEvent.created_at < _local_midnight_utc(form.date_to.data + timedelta(days=1)))
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(query)
     return render_template("audit/events.html", form=form, page=page, action_labels=ACTION_LABELS)

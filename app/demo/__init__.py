@@ -25,7 +25,8 @@ def load_command(if_empty: bool, force: bool) -> None:
         return
     created = load_demo_data()
     db.session.commit()
-    click.echo(f"DEMO data loaded: {created['places']} places, {created['users']} accounts.")
+    click.echo(f"DEMO data loaded: {created['places']} places, {created['users']} accounts, "
+               f"{created['registrations']} registrations.")
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, role in created["accounts"]:
         click.echo(f"  {role:<14} {email}")

@@ -1,7 +1,10 @@
 """The demo data set. Everything here says DEMO: it is not a real authority's data."""
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
+from flask import current_app
 
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
@@ -61,4 +64,169 @@ def load_demo_data() -> dict:
                                 password_hash=password_hash, email_confirmed_at=now, password_changed_at=now))
             created["users"] += 1
     db.session.flush()
+    created["registrations"] = load_demo_registrations()
     return created
+
+
+# --- outlets, crew and registrations in every state ------------------------------
+
+DEMO_OUTLETS = [
+    # (correspondent email, name, outlet, country, media type, resident office)
+    ("correspondent@example.org", "Anna Correspondent (DEMO)", "DEMO Nordic Television", "NO", "television", False),
+    ("tokyo@example.org", "Sato Haruki (DEMO)", "DEMO Tokyo Shimbun", "JP", "newspaper", False),
+    ("paris@example.org", "Claire Martin (DEMO)", "DEMO Le Quotidien, Hanoi office", "FR", "newspaper", True),
+]
+
+DEMO_CREW = {
+    "NO": [("Anna Correspondent", "reporter"), ("Lars Berg", "camera_operator")],
+    "JP": [("Sato Haruki", "reporter"), ("Mori Yuki", "photographer")],
+    "FR": [("Claire Martin", "reporter"), ("Nguyễn Thị Hoa", "interpreter")],
+}
+
+TINY_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+# (outlet index, final state, purpose, places, start in days, days)
+DEMO_REGISTRATIONS = [
+    (0, "draft", "Rice and climate: a DEMO documentary in progress", ["DEMO-DUONGMINHCHAU"], 40, 3),
+    (0, "submitted", "DEMO report on the Cao Dai Holy See festival", ["DEMO-CAODAI", "DEMO-HOATHANH"], 12, 2),
+    (1, "in_review", "DEMO story on cross-border trade at Moc Bai", ["DEMO-MOCBAI", "DEMO-TANNINH"], 9, 3),
+    (1, "needs_info", "DEMO photo story on Ba Den Mountain pilgrims", ["DEMO-BADEN"], 20, 2),
+    (2, "approved", "DEMO interview series on high-tech agriculture", ["DEMO-CANGIUOC", "DEMO-LONGAN"], 15, 4),
+    (0, "refused", "DEMO drone survey of the border belt", ["DEMO-XAMAT"], 25, 2),
+    (2, "withdrawn", "DEMO visit to Dau Tieng Lake", ["DEMO-DAUTIENG"], 30, 1),
+    (1, "revoked", "DEMO report on the logistics park", ["DEMO-LONGAN"], 6, 2),
+    (2, "completed", "DEMO report on the Central Office relic site", ["DEMO-TWCMN", "DEMO-TANDONG"], 10, 2),
+    (0, "superseded", "DEMO portrait of a border-gate market town", ["DEMO-HOATHANH"], 18, 3),
+]
+
+
+def load_demo_registrations() -> int:
+    """Registrations in every state, made through the same service calls staff and correspondents use,
+    so each has a real timeline. Demo notifications are not sent: they are removed from the outbox."""
+    from datetime import timedelta
+
+    from app.outbox.models import OutboxMessage
+    from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
+    from app.registrations import service
+    from app.registrations.models import (Attachment, AttachmentKind, ConsultedBody, Opinion, Proposal,
+                                          Registration, RegistrationKind)
+    from app.uploads import store_bytes
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Registration)):
+        return 0
+    password_hash = hash_password(DEMO_PASSWORD)
+    now = utcnow()
+    correspondents = []
+    for email, full_name, outlet_name, country, media_type, resident in DEMO_OUTLETS:
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, full_name=full_name, role=Role.correspondent, locale="en",
+                        password_hash=password_hash, email_confirmed_at=now, password_changed_at=now)
+            db.session.add(user)
+        outlet = Outlet(name=outlet_name, country=country, media_type=MediaType[media_type],
+                        website="https://example.org/demo", is_resident_office=resident,
+                        office_address="DEMO, 1 Tràng Tiền, Hà Nội" if resident else None,
+                        mofa_accreditation_number="DEMO-VP-01" if resident else None)
+        db.session.add(outlet)
+        db.session.flush()
+        user.outlet_id = outlet.id
+        for number, (name, role) in enumerate(DEMO_CREW[country]):
+            db.session.add(CrewMember(outlet_id=outlet.id, full_name=name, nationality=country if number == 0 or
+                                      country != "FR" else "VN", date_of_birth=date(1980 + number, 3, 14),
+                                      passport_number=f"DEMO{outlet.id}{number}7", role=CrewRole[role],
+                                      passport_expiry=date.today() + timedelta(days=1500),
+                                      press_card_number=f"DEMO-PC-{outlet.id}{number}"))
+        correspondents.append(user)
+    db.session.flush()
+
+    officer = db.session.scalar(sa.select(User).where(User.email == "officer@example.org"))
+    leader = db.session.scalar(sa.select(User).where(User.email == "leader@example.org"))
+    places = {place.code: place for place in db.session.scalars(sa.select(Place))}
+    today = date.today()
+    for outlet_index, final, purpose, codes, start_in, days in DEMO_REGISTRATIONS:
+        author = correspondents[outlet_index]
+        kind = RegistrationKind.resident if db.session.get(Outlet, author.outlet_id).is_resident_office \
+            else RegistrationKind.non_resident
+        registration = service.create_draft(author, kind)
+        start = today + timedelta(days=start_in)
+        crew = db.session.scalars(sa.select(CrewMember.id).where(CrewMember.outlet_id == author.outlet_id)).all()
+        service.save_draft(author, registration, service.DraftData(
+            kind=kind, purpose=purpose, content="DEMO content: people, economy, culture of the province.",
+            start_date=start, end_date=start + timedelta(days=days - 1),
+            interview_questions="DEMO: What has changed here in the last five years?",
+            publication_plan="DEMO: broadcast and online, within two months.", equipment="DEMO: 2 cameras",
+            has_drone=final == "refused", drone_permit_reference="DEMO-FLY-7" if final == "refused" else None,
+            guiding_agency="DEMO Department of Foreign Affairs",
+            mofa_permit_number="DEMO-01/BC" if kind is RegistrationKind.non_resident else None, pledge=True,
+            crew_member_ids=list(crew),
+            itinerary=[service.ItineraryEntry(day=start + timedelta(days=min(index, days - 1)),
+                                              place_id=places[code].id, place_text=None,
+                                              host_organisation="DEMO host", activity="DEMO filming and interviews")
+                       for index, code in enumerate(codes)]), None)
+        for kind_name in current_app.config["REQUIRED_ATTACHMENTS"][kind.name]:
+            stored = store_bytes(TINY_PDF, f"DEMO {kind_name}.pdf")
+            db.session.add(Attachment(registration_id=registration.id, kind=AttachmentKind[kind_name],
+                                      stored_name=stored.stored_name, content_type=stored.content_type,
+                                      size=stored.size, sha256=stored.sha256,
+                                      original_filename=stored.original_filename, uploaded_by_id=author.id))
+        db.session.flush()
+        db.session.refresh(registration)
+        if final == "draft":
+            continue
+        service.submit(author, registration, None)
+        if final == "withdrawn":
+            service.withdraw(author, registration, None)
+            continue
+        if final == "submitted":
+            continue
+        service.assign(officer, registration, officer, None)
+        if final == "needs_info":
+            service.request_information(officer, registration, "DEMO: please attach the second passport page.",
+                                        None)
+            continue
+        if registration.visits_border_area:
+            consultation = service.record_consultation(officer, registration, ConsultedBody.border_guard,
+                                                       "DEMO Border Guard Post", "DEMO: visit to a border area")
+            if final != "in_review":
+                service.record_consultation_answer(officer, consultation, Opinion.agree_with_conditions,
+                                                   "DEMO: agreed, with an escort at the border gate.")
+        if final == "in_review":
+            db.session.execute(sa.update(Registration).where(Registration.id == registration.id)
+                               .values(due_date=today - timedelta(days=1)))  # shows an overdue row
+            continue
+        if final == "refused":
+            service.propose_decision(officer, registration, Proposal.refuse,
+                                     "DEMO: no flight permit was shown.", None)
+            service.refuse(leader, registration, reasons="DEMO: the drone flight permit was not provided.",
+                           expected_version=None)
+            continue
+        service.propose_decision(officer, registration, Proposal.approve, "DEMO: complete file.", None)
+        service.approve(leader, registration, conditions="DEMO: work with the escort officer at all times.",
+                        escort_name="DEMO Trần Văn Hộ", escort_phone="+84 912 000 111", expected_version=None)
+        if final == "revoked":
+            service.revoke(officer, registration, reason="DEMO: filming outside the approved places.",
+                           expected_version=None)
+        elif final == "superseded":
+            amendment = service.amend(author, registration, None)
+            amendment.end_date += timedelta(days=1)  # one more day of filming
+            amendment.pledge_accepted_at = utcnow()  # the pledge is given again for each revision
+            db.session.flush()
+            service.submit(author, amendment, None)
+            service.assign(officer, amendment, officer, None)
+            service.approve(leader, amendment, conditions="DEMO: as before.", escort_name="DEMO Trần Văn Hộ",
+                            escort_phone="+84 912 000 111", expected_version=None)
+        elif final == "completed":
+            # The programme took place last month: move its dates into the past, then close it.
+            shift = timedelta(days=start_in + 30)
+            registration.start_date -= shift
+            registration.end_date -= shift
+            for item in registration.itinerary:
+                item.day -= shift
+            db.session.flush()
+            service.complete(officer, registration, None)
+    # Demo data sends no mail.
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.info.pop("outbox_pending_ids", None)
+    db.session.flush()
+    return len(DEMO_REGISTRATIONS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,6 +19,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import Role, User
 from app.auth.permissions import login_required, roles_required
 from app.extensions import db
+from app.pagination import paginate
 from app.outlets.models import CrewMember, Outlet
 from app.places.models import Place
 from app.registrations import bp, service
@@ -26,11 +27,11 @@ from app.registrations.forms import (ApproveForm, AssignForm, AttachmentForm, Co
                                      ConsultationForm, MessageForm, NewRegistrationForm, ProposalForm,
                                      QueueFilterForm, RefuseForm, RegistrationForm, RequestInfoForm, RevokeForm,
                                      SimpleActionForm)
-from app.registrations.labels import (CORRESPONDENT_NEXT_STEP, KIND_LABELS, STATUS_LABELS, TIMELINE_LABELS)
+from app.registrations.labels import CORRESPONDENT_NEXT_STEP, KIND_LABELS, STATUS_LABELS
 from app.registrations.models import (Attachment, AttachmentKind, Consultation, ConsultedBody, ItineraryItem,
                                       OPEN_STATUSES, Opinion, Proposal, Registration, RegistrationKind, Status,
                                       registration_crew)
-from app.registrations.permissions import REVIEWERS, allowed_actions, can_view
+from app.registrations.permissions import allowed_actions, can_view
 from app.uploads import UploadError, send_stored
 
 correspondent_required = roles_required(Role.correspondent)
@@ -467,7 +468,7 @@ def queue():
         query = _apply_filters(query, form, today, border_exists)
     sort = form.sort.data if form.sort.data in SORTS else "due"
     query = query.order_by(*SORTS[sort])
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(query)
     # One query for the whole page, not one per row.
     border_ids = set(db.session.scalars(
         sa.select(ItineraryItem.registration_id).join(Place, ItineraryItem.place_id == Place.id)

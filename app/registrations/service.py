@@ -27,7 +27,7 @@ from app.registrations.models import (Attachment, AttachmentKind, Consultation, 
                                       RegistrationKind, RegistrationMessage, Status)
 from app.registrations.permissions import ACTION_NAMES, RULES, can_view
 from app.registrations.workdays import calendar_from_config
-from app.uploads import delete_stored, store_upload
+from app.uploads import delete_stored, open_stored, store_bytes, store_upload
 
 PASSPORT_VALID_MONTHS_AFTER_END = 6
 
@@ -355,6 +355,13 @@ def amend(actor: User, registration: Registration, expected_version: int | None)
                                         activity=item.activity, interviewees=item.interviewees)
                           for item in registration.itinerary]
     db.session.add(revision)
+    db.session.flush()
+    for attachment in registration.attachments:  # a copy of each file: the revision owns its attachments
+        with open_stored(attachment.stored_name) as source:
+            stored = store_bytes(source.read(), attachment.original_filename)
+        db.session.add(Attachment(registration_id=revision.id, kind=attachment.kind, stored_name=stored.stored_name,
+                                  content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                                  original_filename=stored.original_filename, uploaded_by_id=attachment.uploaded_by_id))
     db.session.flush()
     record_event("registration.amendment_started", actor=actor, subject=registration,
                  after={"revision": revision.reference})

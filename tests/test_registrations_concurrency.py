@@ -1,0 +1,167 @@
+"""Two staff at once: exactly one wins. References stay unique under load."""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.auth.models import Role, User
+from app.extensions import db as app_db
+from app.registrations import service
+from app.registrations.models import Registration, RegistrationKind, Status
+
+
+def run_together(workers):
+    """Start the callables at the same moment; return what each returned or raised."""
+    start = threading.Barrier(len(workers), timeout=30)
+    results = [None] * len(workers)
+
+    def run(index, work):
+        start.wait()
+        try:
+            results[index] = work()
+        except Exception as error:  # recorded for the assertions
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+ON_POSTGRESQL = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"),
+    reason="two transactions open at once: PostgreSQL only (SQLite's BEGIN IMMEDIATE runs them one after the "
+           "other, and a stale page is covered by test_a_stale_form_gets_a_conflict_and_changes_nothing)")
+
+
+@ON_POSTGRESQL
+def test_two_leaders_deciding_at_once_exactly_one_wins(app, db, make_user, make_registration):
+    registration, _ = make_registration(Status.in_review)
+    leaders = [make_user(Role.leader), make_user(Role.leader)]
+    seen_version = registration.version
+    loaded = threading.Barrier(2, timeout=30)
+
+    def decide(leader_id, approve):
+        def work():
+            with app.test_request_context():
+                try:
+                    actor = app_db.session.get(User, leader_id)
+                    current = app_db.session.get(Registration, registration.id)
+                    loaded.wait()  # both have read the same version before either writes
+                    if approve:
+                        service.approve(actor, current, conditions="", escort_name="A", escort_phone="1",
+                                        expected_version=seen_version)
+                    else:
+                        service.refuse(actor, current, reasons="No", expected_version=seen_version)
+                    app_db.session.commit()
+                    return "won"
+                except service.ConflictError:
+                    app_db.session.rollback()
+                    return "conflict"
+                finally:
+                    app_db.session.remove()
+        return work
+
+    results = run_together([decide(leaders[0].id, True), decide(leaders[1].id, False)])
+    assert sorted(results) == ["conflict", "won"], results
+    stored = db.session.get(Registration, registration.id)
+    winner = "approved" if stored.status is Status.approved else "refused"
+    assert stored.status in (Status.approved, Status.refused)
+    assert (stored.refusal_reasons is None) == (winner == "approved")
+    decisions = db.session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.action.in_(["registration.approve", "registration.refuse"]))).all()
+    assert len(decisions) == 1
+
+
+@ON_POSTGRESQL
+def test_many_officers_assigning_at_once(app, db, make_user, make_registration):
+    """The same page, six clicks at once: one assignment, five conflicts, nothing half-saved."""
+    registration, _ = make_registration(Status.submitted)
+    officers = [make_user(Role.officer) for _ in range(6)]
+    seen_version = registration.version
+    loaded = threading.Barrier(len(officers), timeout=30)
+
+    def assign(officer_id):
+        def work():
+            with app.test_request_context():
+                try:
+                    actor = app_db.session.get(User, officer_id)
+                    current = app_db.session.get(Registration, registration.id)
+                    loaded.wait()
+                    service.assign(actor, current, actor, seen_version)
+                    app_db.session.commit()
+                    return officer_id
+                except service.ConflictError:
+                    app_db.session.rollback()
+                    return "conflict"
+                finally:
+                    app_db.session.remove()
+        return work
+
+    results = run_together([assign(officer.id) for officer in officers])
+    winners = [result for result in results if result != "conflict"]
+    assert len(winners) == 1 and results.count("conflict") == 5, results
+    stored = db.session.get(Registration, registration.id)
+    assert stored.assigned_officer_id == winners[0] and stored.status is Status.in_review
+
+
+def test_references_are_unique_when_created_at_once(app, db, make_user, make_outlet):
+    correspondents = [make_user(Role.correspondent) for _ in range(8)]
+    for correspondent in correspondents:
+        make_outlet(correspondents=[correspondent], name=f"Outlet {correspondent.id}")
+
+    def create(user_id):
+        def work():
+            with app.test_request_context():
+                try:
+                    registration = service.create_draft(app_db.session.get(User, user_id),
+                                                        RegistrationKind.non_resident)
+                    app_db.session.commit()
+                    return registration.reference
+                finally:
+                    app_db.session.remove()
+        return work
+
+    references = run_together([create(user.id) for user in correspondents])
+    assert all(isinstance(reference, str) for reference in references), references
+    assert len(set(references)) == 8
+    numbers = sorted(int(reference.rsplit("-", 1)[1]) for reference in references)
+    assert numbers == list(range(1, 9))
+
+
+@ON_POSTGRESQL
+def test_on_postgresql_the_loser_waits_for_the_row_lock_then_conflicts(app, db, make_user, make_registration):
+    """Without the version check in Python (no expected version given), the database's own
+    versioned UPDATE still refuses the second writer."""
+    registration, _ = make_registration(Status.in_review)
+    leader = make_user(Role.leader)
+    loaded = threading.Barrier(2, timeout=30)
+
+    def decide(approve):
+        def work():
+            with app.test_request_context():
+                try:
+                    actor = app_db.session.get(User, leader.id)
+                    current = app_db.session.get(Registration, registration.id)
+                    loaded.wait()
+                    if approve:
+                        service.approve(actor, current, conditions="", escort_name="A", escort_phone="1",
+                                        expected_version=None)
+                    else:
+                        service.refuse(actor, current, reasons="No", expected_version=None)
+                    app_db.session.commit()
+                    return "won"
+                except service.ConflictError:
+                    app_db.session.rollback()
+                    return "conflict"
+                finally:
+                    app_db.session.remove()
+        return work
+
+    assert sorted(run_together([decide(True), decide(False)])) == ["conflict", "won"]
