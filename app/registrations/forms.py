@@ -10,7 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import Form, SubForm
 from app.outlets.forms import enum_choices
-from app.registrations.labels import (ATTACHMENT_LABELS, CONSULTED_BODY_LABELS, KIND_LABELS, OPINION_LABELS,
+from app.registrations.labels import (ATTACHMENT_KIND_NAMES, CONSULTED_BODY_LABELS, KIND_LABELS, OPINION_LABELS,
                                       PROPOSAL_LABELS)
 from app.registrations.models import AttachmentKind, ConsultedBody, Opinion, Proposal, RegistrationKind
 
@@ -112,7 +112,7 @@ class AttachmentForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = enum_choices(AttachmentKind, ATTACHMENT_LABELS)
+        self.kind.choices = enum_choices(AttachmentKind, ATTACHMENT_KIND_NAMES)
 
 
 class MessageForm(Form):

@@ -54,6 +54,17 @@ ATTACHMENT_LABELS = {
     AttachmentKind.other: _l("other document"),
 }
 
+# The same documents as names in a list to choose from.
+ATTACHMENT_KIND_NAMES = {
+    AttachmentKind.request_letter: _l("Request letter signed by the office"),
+    AttachmentKind.mofa_permit: _l("MOFA press permit"),
+    AttachmentKind.passport: _l("Passport page"),
+    AttachmentKind.press_card: _l("Press card"),
+    AttachmentKind.assignment_letter: _l("Assignment letter"),
+    AttachmentKind.drone_permit: _l("Drone flight permit"),
+    AttachmentKind.other: _l("Other document"),
+}
+
 CONSULTED_BODY_LABELS = {
     ConsultedBody.border_guard: _l("Border guard"),
     ConsultedBody.police: _l("Provincial police"),

@@ -280,7 +280,7 @@ def _detail_page(registration: Registration, status: int = 200, **forms):
         refuse_form=forms.get("refuse") or RefuseForm(version=version),
         revoke_form=forms.get("revoke") or RevokeForm(version=version),
         simple_form=SimpleActionForm(version=version),
-        next_step=CORRESPONDENT_NEXT_STEP.get(registration.status),
+        next_step=CORRESPONDENT_NEXT_STEP.get(registration.status), today=service.local_today(),
         amendment=db.session.scalar(sa.select(Registration).where(Registration.amends_id == registration.id)
                                     .order_by(Registration.id.desc())),
     )
