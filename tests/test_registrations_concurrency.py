@@ -34,6 +34,29 @@ def run_together(workers):
     return results
 
 
+def decider(app, registration_id, leader_id, approve, expected_version, loaded):
+    """A leader's request that reads the registration, waits for the others to read too, then decides."""
+    def work():
+        with app.test_request_context():
+            try:
+                actor = app_db.session.get(User, leader_id)
+                current = app_db.session.get(Registration, registration_id)
+                loaded.wait()  # every worker has read the same version before any writes
+                if approve:
+                    service.approve(actor, current, conditions="", escort_name="A", escort_phone="1",
+                                    expected_version=expected_version)
+                else:
+                    service.refuse(actor, current, reasons="No", expected_version=expected_version)
+                app_db.session.commit()
+                return "won"
+            except service.ConflictError:
+                app_db.session.rollback()
+                return "conflict"
+            finally:
+                app_db.session.remove()
+    return work
+
+
 ON_POSTGRESQL = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"),
     reason="two transactions open at once: PostgreSQL only (SQLite's BEGIN IMMEDIATE runs them one after the "
@@ -47,28 +70,8 @@ def test_two_leaders_deciding_at_once_exactly_one_wins(app, db, make_user, make_
     seen_version = registration.version
     loaded = threading.Barrier(2, timeout=30)
 
-    def decide(leader_id, approve):
-        def work():
-            with app.test_request_context():
-                try:
-                    actor = app_db.session.get(User, leader_id)
-                    current = app_db.session.get(Registration, registration.id)
-                    loaded.wait()  # both have read the same version before either writes
-                    if approve:
-                        service.approve(actor, current, conditions="", escort_name="A", escort_phone="1",
-                                        expected_version=seen_version)
-                    else:
-                        service.refuse(actor, current, reasons="No", expected_version=seen_version)
-                    app_db.session.commit()
-                    return "won"
-                except service.ConflictError:
-                    app_db.session.rollback()
-                    return "conflict"
-                finally:
-                    app_db.session.remove()
-        return work
-
-    results = run_together([decide(leaders[0].id, True), decide(leaders[1].id, False)])
+    results = run_together([decider(app, registration.id, leaders[0].id, True, seen_version, loaded),
+                            decider(app, registration.id, leaders[1].id, False, seen_version, loaded)])
     assert sorted(results) == ["conflict", "won"], results
     stored = db.session.get(Registration, registration.id)
     winner = "approved" if stored.status is Status.approved else "refused"
@@ -143,25 +146,5 @@ def test_on_postgresql_the_loser_waits_for_the_row_lock_then_conflicts(app, db, 
     leader = make_user(Role.leader)
     loaded = threading.Barrier(2, timeout=30)
 
-    def decide(approve):
-        def work():
-            with app.test_request_context():
-                try:
-                    actor = app_db.session.get(User, leader.id)
-                    current = app_db.session.get(Registration, registration.id)
-                    loaded.wait()
-                    if approve:
-                        service.approve(actor, current, conditions="", escort_name="A", escort_phone="1",
-                                        expected_version=None)
-                    else:
-                        service.refuse(actor, current, reasons="No", expected_version=None)
-                    app_db.session.commit()
-                    return "won"
-                except service.ConflictError:
-                    app_db.session.rollback()
-                    return "conflict"
-                finally:
-                    app_db.session.remove()
-        return work
-
-    assert sorted(run_together([decide(True), decide(False)])) == ["conflict", "won"]
+    workers = [decider(app, registration.id, leader.id, approve, None, loaded) for approve in (True, False)]
+    assert sorted(run_together(workers)) == ["conflict", "won"]

@@ -286,3 +286,31 @@ def test_a_stale_form_gets_a_conflict_and_changes_nothing(app, client, db, make_
     assert "changed by someone else" in response.get_data(as_text=True)
     stored = db.session.get(Registration, registration.id)
     assert stored.status is Status.needs_info and stored.refusal_reasons is None
+
+
+def test_a_failure_in_the_middle_of_a_transition_leaves_everything_as_it_was(app, client, db, monkeypatch,
+                                                                             make_registration, make_user):
+    """The approval is written, then mail queueing breaks: the request fails and nothing stays half-done."""
+    import app.registrations.service as registration_service
+    from app.outbox.models import OutboxMessage
+
+    registration, _ = make_registration(Status.in_review)
+    leader = make_user(Role.leader, locale="en")
+    login(client, leader.email)
+    events_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+
+    def broken_mail(*args, **kwargs):
+        raise RuntimeError("the template store is gone")
+
+    monkeypatch.setattr(registration_service, "queue_email", broken_mail)
+    app.testing = False  # answer with the 500 page, as in production
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    detail = f"/registrations/{registration.id}"
+    response = post_form(client, f"{detail}/approve", {"escort_name": "A", "escort_phone": "1",
+                                                       "version": registration.version}, page=detail)
+    assert response.status_code == 500
+    assert "nothing was saved" in response.get_data(as_text=True)
+    stored = db.session.get(Registration, registration.id)
+    assert (stored.status, stored.version, stored.decided_at) == (Status.in_review, registration.version, None)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events_before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
