@@ -46,9 +46,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["authority_profile"] = load_authority_profile(app)
 
-    from app import admin, audit, auth, demo, errors, guide, main, outbox, outlets, places, registrations
+    from app import (admin, audit, auth, demo, documents, errors, guide, main, outbox, outlets, places,
+                     registrations, verification)
 
-    for area in (main, auth, admin, audit, outbox, places, outlets, registrations, guide, demo):
+    for area in (main, auth, admin, audit, outbox, places, outlets, registrations, documents, verification, guide,
+                 demo):
         area.init_app(app)
     errors.init_app(app)
     return app

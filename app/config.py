@@ -94,3 +94,12 @@ REGISTRATION_MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # all attachments of one r
 # Days off and make-up working days decreed after the holiday library was released (ISO dates).
 WORKING_CALENDAR_EXTRA_HOLIDAYS = []
 WORKING_CALENDAR_EXTRA_WORKING_DAYS = []
+
+# Permits: Ed25519 signing keys for the QR tokens (instance/permit-keys unless set).
+PERMIT_KEYS_DIR = None
+RATELIMIT_VERIFY = "60 per minute"
+# PAdES signing of letters: a certificate and key (PEM); unset means letters are not signed.
+SIGNING_CERT_FILE = None
+SIGNING_KEY_FILE = None
+SIGNING_KEY_PASSPHRASE = None
+# Issued documents are stored with the uploads (UPLOAD_FOLDER), under the same access checks.

@@ -58,3 +58,23 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def next_in_sequence(counter_model, field: str = "last_number", **key) -> int:
+    """The next number of a counter row, under a row lock (SELECT ... FOR UPDATE on PostgreSQL;
+    SQLite's BEGIN IMMEDIATE already serialises writers). The row is created on first use; if two
+    transactions create it at once, the loser's savepoint rolls back and it locks the winner's row.
+    The number is taken in the caller's transaction, so a rollback leaves no gap."""
+    from app.extensions import db
+
+    counter = db.session.get(counter_model, tuple(key.values()), with_for_update=True)
+    if counter is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(counter_model(**key, **{field: 0}))
+        except sa.exc.IntegrityError:
+            pass
+        counter = db.session.get(counter_model, tuple(key.values()), with_for_update=True, populate_existing=True)
+    setattr(counter, field, getattr(counter, field) + 1)
+    db.session.flush()
+    return getattr(counter, field)

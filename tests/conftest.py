@@ -205,7 +205,7 @@ def app_config():
 @pytest.fixture
 def app(database_url, smtp_server, app_config, tmp_path):
     application = create_app(make_test_config(database_url, smtp_server, UPLOAD_FOLDER=str(tmp_path / "uploads"),
-                                              **app_config))
+                                              PERMIT_KEYS_DIR=str(tmp_path / "permit-keys"), **app_config))
     application.test_client_class = BufferedClient
     server_database = not database_url.startswith("sqlite")
     with application.app_context():

@@ -41,6 +41,30 @@ class AuthorityProfile:
     def issuing_body(self, locale: str) -> str:
         return self.issuing_body_vi if locale == "vi" else self.issuing_body_en
 
+    def province_in_text(self, locale: str) -> str:
+        """The province as written mid-sentence: "tỉnh Tây Ninh", not "Tỉnh Tây Ninh"."""
+        name = self.province_name(locale)
+        if locale == "vi" and name.startswith(("Tỉnh ", "Thành phố ")):
+            name = name[0].lower() + name[1:]
+        return name
+
+    def issuing_body_in_text(self, locale: str) -> str:
+        """The issuing body as written in running text.
+
+        Vietnamese profiles give it in letterhead capitals ("ỦY BAN NHÂN DÂN TỈNH TÂY NINH");
+        prose writes "Ủy ban nhân dân tỉnh Tây Ninh". The province's own spelling restores its
+        capitals; a name that does not contain the province is used as configured.
+        """
+        name = self.issuing_body(locale)
+        if locale != "vi" or not name.isupper():
+            return name
+        province = self.province_in_text("vi")
+        lowered = name.lower()
+        if province.lower() not in lowered:
+            return name
+        lowered = lowered.replace(province.lower(), province)
+        return lowered[0].upper() + lowered[1:]
+
 
 class AuthorityProfileError(ValueError):
     pass

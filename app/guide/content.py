@@ -135,8 +135,8 @@ def default_guide(locale: str, profile: AuthorityProfile) -> str:
     """The default guide's Markdown in `locale`, its placeholders filled from the profile."""
     locale = locale if locale in GUIDE_LOCALES else "en"
     return DEFAULT_GUIDES[locale].format(
-        province=_province(locale, profile),
-        issuing_body=_issuing_body(locale, profile),
+        province=profile.province_in_text(locale),
+        issuing_body=profile.issuing_body_in_text(locale),
         lead_time=_working_days(locale, profile.submission_lead_time_working_days),
         reply_time=_working_days(locale, profile.reply_deadline_working_days),
         report_time=_working_days(locale, profile.post_visit_report_working_days),
@@ -150,35 +150,9 @@ def _working_days(locale: str, count: int) -> str:
     return f"{count} working day" if count == 1 else f"{count} working days"
 
 
-def _province(locale: str, profile: AuthorityProfile) -> str:
-    """The province as written mid-sentence: "tỉnh Tây Ninh", not "Tỉnh Tây Ninh"."""
-    name = profile.province_name(locale)
-    if locale == "vi" and name.startswith(("Tỉnh ", "Thành phố ")):
-        name = name[0].lower() + name[1:]
-    return name
-
-
-def _issuing_body(locale: str, profile: AuthorityProfile) -> str:
-    """The issuing body as written in running text.
-
-    Vietnamese profiles give it in letterhead capitals ("ỦY BAN NHÂN DÂN TỈNH TÂY NINH");
-    prose writes "Ủy ban nhân dân tỉnh Tây Ninh". The province's own spelling restores its
-    capitals; a name that does not contain the province is used as configured.
-    """
-    name = profile.issuing_body(locale)
-    if locale != "vi" or not name.isupper():
-        return name
-    province = _province("vi", profile)
-    lowered = name.lower()
-    if province.lower() not in lowered:
-        return name
-    lowered = lowered.replace(province.lower(), province)
-    return lowered[0].upper() + lowered[1:]
-
-
 def _contacts(locale: str, profile: AuthorityProfile) -> str:
     labels = _CONTACT_LABELS[locale]
-    lines = [f"**{_issuing_body(locale, profile)}**", ""]
+    lines = [f"**{profile.issuing_body_in_text(locale)}**", ""]
     if profile.contact_email:
         lines.append(f"- {labels['email']}: [{profile.contact_email}](mailto:{profile.contact_email})")
     if profile.contact_phone:

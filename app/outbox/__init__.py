@@ -26,8 +26,11 @@ def _after_commit(session: Session) -> None:
         session.info.setdefault(COMMITTED_KEY, []).extend(pending)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+def _after_soft_rollback(session: Session, previous_transaction) -> None:
+    # A rolled-back savepoint inside a transaction that goes on does not discard the mail
+    # queued before it; only the rollback of the whole transaction does.
+    if not previous_transaction.nested:
+        session.info.pop(PENDING_KEY, None)
 
 
 def _deliver_after_response(app: Flask, message_ids: list[int]) -> None:
@@ -49,7 +52,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda session, previous: _after_rollback(session))
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
     @app.after_request
     def deliver_committed_mail(response):

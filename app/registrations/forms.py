@@ -126,7 +126,7 @@ class RequestInfoForm(VersionedForm):
 
 
 class AssignForm(VersionedForm):
-    officer_id = SelectField(_l("Officer"), coerce=int, validators=[DataRequired()])
+    officer_id = SelectField(_l("Officer in charge"), coerce=int, validators=[DataRequired()])
     submit = SubmitField(_l("Assign"))
 
 

@@ -1,6 +1,7 @@
 """Translated names of registration states, kinds and choices."""
 from flask_babel import lazy_gettext as _l
 
+from app.documents.models import DocumentKind
 from app.outlets.models import CrewRole, MediaType
 from app.registrations.models import (AttachmentKind, ConsultedBody, Opinion, Proposal, RegistrationKind,
                                       Status)
@@ -91,6 +92,14 @@ CREW_ROLE_LABELS = {
     CrewRole.reporter: _l("Reporter"), CrewRole.camera_operator: _l("Camera operator"),
     CrewRole.producer: _l("Producer"), CrewRole.photographer: _l("Photographer"),
     CrewRole.interpreter: _l("Interpreter"), CrewRole.technician: _l("Technician"), CrewRole.other: _l("Other"),
+}
+
+DOCUMENT_LABELS = {
+    DocumentKind.approval_letter: _l("Approval letter"),
+    DocumentKind.refusal_letter: _l("Refusal letter"),
+    DocumentKind.notification_letter: _l("Notification to the host bodies and MOFA"),
+    DocumentKind.permit: _l("Permit"),
+    DocumentKind.permit_set: _l("All permits, for printing"),
 }
 
 TIMELINE_LABELS = {

@@ -18,7 +18,9 @@ from wtforms import SelectChoice
 from app.audit.models import AuditEvent
 from app.auth.models import Role, User
 from app.auth.permissions import login_required, roles_required
+from app.documents.models import IssuedDocument
 from app.extensions import db
+from app.i18n import day
 from app.pagination import paginate
 from app.outlets.models import CrewMember, Outlet
 from app.places.models import Place
@@ -191,7 +193,7 @@ def edit(registration_id: int):
         flash(str(error), "danger")
         return _edit_page(form, registration, error.status)
     db.session.commit()
-    flash(_("Submitted. The province replies by %(due)s.", due=registration.due_date.strftime("%d/%m/%Y")), "success")
+    flash(_("Submitted. The province replies by %(due)s.", due=day(registration.due_date)), "success")
     return redirect(url_for("registrations.detail", registration_id=registration.id))
 
 
@@ -262,25 +264,35 @@ def _reviewers() -> list[User]:
                                                          User.active.is_(True)).order_by(User.full_name)))
 
 
+def _distinct_ids(form, prefix: str):
+    """Several forms on one page share field names; their ids (and labels) must differ."""
+    for field in form:
+        field.id = field.label.field_id = f"{prefix}-{field.name}"
+    return form
+
+
 def _detail_page(registration: Registration, status: int = 200, **forms):
     version = registration.version
     actions = allowed_actions(current_user, registration)
     assign_form = forms.get("assign") or AssignForm(version=version, officer_id=current_user.id)
     assign_form.officer_id.choices = [SelectChoice(user.id, user.full_name) for user in _reviewers()]
+    answer_forms = {consultation.id: _distinct_ids(ConsultationAnswerForm(), f"answer-{consultation.id}")
+                    for consultation in registration.consultations if consultation.answered_at is None}
     context = dict(
-        registration=registration, actions=actions, timeline=_timeline(registration),
+        registration=registration, actions=actions, timeline=_timeline(registration), answer_forms=answer_forms,
         blockers=service.approval_blockers(registration),
-        message_form=forms.get("message") or MessageForm(),
-        request_info_form=forms.get("request_info") or RequestInfoForm(version=version),
-        assign_form=assign_form,
-        consultation_form=forms.get("consult") or ConsultationForm(),
-        answer_form=ConsultationAnswerForm(),
-        proposal_form=forms.get("propose") or ProposalForm(version=version),
-        approve_form=forms.get("approve") or ApproveForm(version=version),
-        refuse_form=forms.get("refuse") or RefuseForm(version=version),
-        revoke_form=forms.get("revoke") or RevokeForm(version=version),
-        simple_form=SimpleActionForm(version=version),
+        message_form=_distinct_ids(forms.get("message") or MessageForm(), "message"),
+        request_info_form=_distinct_ids(forms.get("request_info") or RequestInfoForm(version=version), "request-info"),
+        assign_form=_distinct_ids(assign_form, "assign"),
+        consultation_form=_distinct_ids(forms.get("consult") or ConsultationForm(), "consult"),
+        proposal_form=_distinct_ids(forms.get("propose") or ProposalForm(version=version), "propose"),
+        approve_form=_distinct_ids(forms.get("approve") or ApproveForm(version=version), "approve"),
+        refuse_form=_distinct_ids(forms.get("refuse") or RefuseForm(version=version), "refuse"),
+        revoke_form=_distinct_ids(forms.get("revoke") or RevokeForm(version=version), "revoke"),
+        simple_form=_distinct_ids(SimpleActionForm(version=version), "simple"),
         next_step=CORRESPONDENT_NEXT_STEP.get(registration.status), today=service.local_today(),
+        documents=db.session.scalars(sa.select(IssuedDocument).where(
+            IssuedDocument.registration_id == registration.id).order_by(IssuedDocument.id)).all(),
         amendment=db.session.scalar(sa.select(Registration).where(Registration.amends_id == registration.id)
                                     .order_by(Registration.id.desc())),
     )

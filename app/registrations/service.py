@@ -13,14 +13,17 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.service import record_event
 from app.auth.models import Role, User
 from app.authority import authority_profile
-from app.db import utcnow
+from app.db import next_in_sequence, utcnow
+from app.documents import service as documents
 from app.extensions import db
+from app.i18n import day
 from app.outbox.service import queue_email
 from app.registrations.models import (Attachment, AttachmentKind, Consultation, ConsultedBody, ItineraryItem,
                                       MessageKind, Opinion, Proposal, ReferenceCounter, Registration,
@@ -84,7 +87,7 @@ def lead_time_warning(registration: Registration, today: date | None = None) -> 
     if registration.start_date < earliest:
         return str(_l("The programme starts in less than %(days)d working days. The province may not be able to "
                       "reply in time: the earliest start it can normally handle is %(earliest)s.",
-                      days=days, earliest=earliest.strftime("%d/%m/%Y")))
+                      days=days, earliest=day(earliest)))
     return None
 
 
@@ -138,17 +141,7 @@ def _transition(actor: User, registration: Registration, action: str, expected_v
 
 def next_reference(year: int) -> str:
     """PD-2027-00042: numbered per year, under a row lock so that two requests never share one."""
-    counter = db.session.get(ReferenceCounter, year, with_for_update=True)
-    if counter is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(ReferenceCounter(year=year, last_number=0))
-        except sa.exc.IntegrityError:
-            pass  # another request created this year's counter first
-        counter = db.session.get(ReferenceCounter, year, with_for_update=True, populate_existing=True)
-    counter.last_number += 1
-    db.session.flush()
-    return f"PD-{year}-{counter.last_number:05d}"
+    return f"PD-{year}-{next_in_sequence(ReferenceCounter, year=year):05d}"
 
 
 # --- the correspondent's side --------------------------------------------------
@@ -272,7 +265,7 @@ def completeness_problems(registration: Registration, today: date | None = None)
                     problem("crew_member_ids", _l(
                         "The passport of %(name)s expires on %(expiry)s: it must be valid until at least %(limit)s "
                         "(six months after the end of the programme).", name=member.full_name,
-                        expiry=member.passport_expiry.strftime("%d/%m/%Y"), limit=limit.strftime("%d/%m/%Y")))
+                        expiry=day(member.passport_expiry), limit=day(limit)))
     if registration.has_drone and not registration.drone_permit_reference:
         problem("drone_permit_reference", _l("Flying a drone needs a flight permit: give its reference."))
     if not registration.itinerary:
@@ -488,7 +481,8 @@ def border_consultation_answered(registration: Registration) -> bool:
 def approval_blockers(registration: Registration) -> list[str]:
     """Why the leader cannot approve yet (shown on the page, enforced by `approve`)."""
     if registration.visits_border_area and not border_consultation_answered(registration):
-        names = ", ".join(place.name_vi for place in registration.border_places)
+        locale = str(get_locale())
+        names = ", ".join(place.name(locale) for place in registration.border_places)
         return [str(_l("The itinerary includes a border area (%(places)s): record the answer of the border guard "
                        "or the police before approving.", places=names))]
     return []
@@ -512,6 +506,9 @@ def approve(actor: User, registration: Registration, *, conditions: str, escort_
         db.session.flush()
         record_event("registration.superseded", actor=actor, subject=previous, before=before,
                      after={"status": "superseded", "by": registration.reference})
+        # Re-issued: the amendment's documents replace the old ones, which stop being valid.
+        documents.revoke_documents(previous, f"replaced by {registration.reference}")
+    documents.issue_approval(registration, actor)
     _mail_correspondents(registration, "registration_approved",
                          _l("Registration %(reference)s is approved", reference=registration.reference))
 
@@ -521,6 +518,7 @@ def refuse(actor: User, registration: Registration, *, reasons: str, expected_ve
         "status": Status.refused, "decided_at": utcnow(), "decided_by_id": actor.id,
         "refusal_reasons": reasons.strip(),
     })
+    documents.issue_refusal(registration, actor)
     _mail_correspondents(registration, "registration_refused",
                          _l("Registration %(reference)s is refused", reference=registration.reference))
 
@@ -529,6 +527,7 @@ def revoke(actor: User, registration: Registration, *, reason: str, expected_ver
     _transition(actor, registration, "revoke", expected_version, {
         "status": Status.revoked, "revoked_at": utcnow(), "revocation_reason": reason.strip(),
     })
+    documents.revoke_documents(registration, reason.strip())
     _mail_correspondents(registration, "registration_revoked",
                          _l("Registration %(reference)s is revoked", reference=registration.reference))
 

@@ -101,7 +101,10 @@ def _no_browser(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread
+# while it is started, and code under test that calls asyncio.run() (pyHanko's signing) must not
+# run inside it. Stopping Playwright after each browser module keeps the rest of the suite clean.
+@pytest.fixture(scope="module")
 def browser():
     if sync_playwright is None:
         _no_browser("the playwright package is not installed (pip install -r requirements-dev.txt)")

@@ -1,0 +1,90 @@
+"""The document register: every issued letter and permit, with its number, hash and revocation."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, enum_column, utcnow
+from app.extensions import db
+
+
+class DocumentKind(enum.Enum):
+    approval_letter = "approval_letter"
+    refusal_letter = "refusal_letter"
+    notification_letter = "notification_letter"  # to the host bodies and MOFA
+    permit = "permit"  # one per crew member
+    permit_set = "permit_set"  # all permits of a registration in one PDF, for printing (not registered)
+
+
+class DocumentCounter(db.Model):
+    """The last number given in a series (document symbol) and year."""
+
+    __tablename__ = "document_counters"
+
+    series: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class IssuedDocument(db.Model):
+    """An immutable PDF. Its bytes are stored once at issue time; a download returns the same bytes."""
+
+    __tablename__ = "issued_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind))
+    # Register number: number/symbol, numbered from 1 each year per series (the symbol).
+    series: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    year: Mapped[Optional[int]]
+    number: Mapped[Optional[int]]
+    crew_member_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("crew_members.id", ondelete="RESTRICT"))
+    valid_from: Mapped[Optional[date]]
+    valid_until: Mapped[Optional[date]]
+    issue_date: Mapped[date]
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    signer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    signer_name: Mapped[str] = mapped_column(sa.String(200))
+    # Set right after the row has its id (a permit's QR token names the id); never changed afterwards.
+    stored_name: Mapped[Optional[str]] = mapped_column(sa.String(200), unique=True)
+    size: Mapped[Optional[int]]
+    sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    digitally_signed: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    revocation_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    registration = relationship("Registration")
+    crew_member = relationship("CrewMember")
+
+    __table_args__ = (sa.UniqueConstraint("series", "year", "number", name="uq_issued_documents_register_number"),)
+
+    @property
+    def register_number(self) -> str | None:
+        return f"{self.number}/{self.series}" if self.number is not None else None
+
+    @property
+    def content_type(self) -> str:
+        return "application/pdf"
+
+    @property
+    def original_filename(self) -> str:
+        label = (self.register_number or self.kind.name).replace("/", "-")
+        return f"{self.registration.reference} {label}.pdf"
+
+
+class VerificationCheck(db.Model):
+    """One scan of a permit's QR code: what the public page answered, when, from where."""
+
+    __tablename__ = "verification_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    document_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("issued_documents.id", ondelete="SET NULL"),
+                                                       index=True)
+    key_id: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    outcome: Mapped[str] = mapped_column(sa.String(20))
+    ip_address: Mapped[Optional[str]] = mapped_column(sa.String(45))

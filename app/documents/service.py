@@ -1,0 +1,119 @@
+"""Issuing documents: numbers from the register, PDFs made once, stored with their SHA-256.
+
+Called by the registration service inside the decision's transaction, so a decision and
+its documents are saved together or not at all, and a number is never used twice or skipped.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from app.audit.service import record_event
+from app.authority import authority_profile
+from app.db import next_in_sequence, utcnow
+from app.documents import texts
+from app.documents.models import DocumentCounter, DocumentKind, IssuedDocument
+from app.extensions import db
+from app.uploads import open_stored, store_bytes
+
+LETTER_KINDS = (DocumentKind.approval_letter, DocumentKind.refusal_letter, DocumentKind.notification_letter)
+
+
+def _local_today() -> date:
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def _register(kind: DocumentKind, registration, signer, **fields) -> IssuedDocument:
+    """A new register entry, numbered in its series for the current year."""
+    today = _local_today()
+    document = IssuedDocument(registration_id=registration.id, kind=kind, issue_date=today,
+                              signer_id=signer.id if signer else None,
+                              signer_name=signer.full_name if signer else "", **fields)
+    if kind is not DocumentKind.permit_set:
+        series = authority_profile().document_symbols[kind.name if kind is not DocumentKind.permit else "permit"]
+        document.series, document.year = series, today.year
+        document.number = next_in_sequence(DocumentCounter, series=series, year=today.year)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def _store(document: IssuedDocument, pdf: bytes, *, sign: bool) -> None:
+    if sign and current_app.config.get("SIGNING_CERT_FILE") and current_app.config.get("SIGNING_KEY_FILE"):
+        from app.documents.signing import sign_pdf
+
+        profile = authority_profile()
+        passphrase = current_app.config.get("SIGNING_KEY_PASSPHRASE")
+        pdf = sign_pdf(pdf, cert_path=current_app.config["SIGNING_CERT_FILE"],
+                       key_path=current_app.config["SIGNING_KEY_FILE"],
+                       passphrase=passphrase.encode() if passphrase else None,
+                       reason=f"{document.register_number}", location=profile.place_name,
+                       signer_name=document.signer_name)
+        document.digitally_signed = True
+    stored = store_bytes(pdf, f"{document.kind.name}.pdf", max_bytes=64 * 1024 * 1024)
+    document.stored_name, document.size, document.sha256 = stored.stored_name, stored.size, stored.sha256
+    db.session.flush()
+    record_event("document.issued", subject=document.registration, after={
+        "kind": document.kind.name, "register_number": document.register_number, "sha256": document.sha256,
+        "document_id": document.id})
+
+
+def issue_approval(registration, leader) -> list[IssuedDocument]:
+    """The approval letter, the notification letter, a permit per crew member and the print-all set."""
+    from app.documents.letters import render_letter
+    from app.documents.permits import render_permit, render_permits
+
+    issued = []
+    for kind, build in ((DocumentKind.approval_letter, texts.approval_letter),
+                        (DocumentKind.notification_letter, texts.notification_letter)):
+        document = _register(kind, registration, leader)
+        _store(document, render_letter(build(registration, document, leader)), sign=True)
+        issued.append(document)
+    permits = []
+    for member in registration.crew_members:
+        document = _register(DocumentKind.permit, registration, leader, crew_member_id=member.id,
+                             valid_from=registration.start_date, valid_until=registration.end_date)
+        content = texts.permit(registration, member, document)
+        _store(document, render_permit(content), sign=False)
+        permits.append(content)
+        issued.append(document)
+    document = _register(DocumentKind.permit_set, registration, leader)
+    _store(document, render_permits(permits), sign=False)
+    issued.append(document)
+    return issued
+
+
+def issue_refusal(registration, leader) -> IssuedDocument:
+    from app.documents.letters import render_letter
+
+    document = _register(DocumentKind.refusal_letter, registration, leader)
+    _store(document, render_letter(texts.refusal_letter(registration, document, leader)), sign=True)
+    return document
+
+
+def revoke_documents(registration, reason: str) -> int:
+    """Revoke every live document of a registration: its permits stop verifying at once."""
+    count = 0
+    for document in live_documents(registration):
+        document.revoked_at = utcnow()
+        document.revocation_reason = reason
+        count += 1
+    db.session.flush()
+    if count:
+        record_event("document.revoked", subject=registration, after={"documents": count, "reason": reason})
+    return count
+
+
+def live_documents(registration) -> list[IssuedDocument]:
+    import sqlalchemy as sa
+
+    return list(db.session.scalars(sa.select(IssuedDocument).where(
+        IssuedDocument.registration_id == registration.id, IssuedDocument.revoked_at.is_(None))
+        .order_by(IssuedDocument.id)))
+
+
+def document_bytes(document: IssuedDocument) -> bytes:
+    with open_stored(document.stored_name) as stored:
+        return stored.read()
