@@ -1,7 +1,6 @@
 """A checkpoint scans a printed permit: the QR code leads to a page saying valid, revoked, expired..."""
 from __future__ import annotations
 
-import io
 import json
 
 import pypdfium2
