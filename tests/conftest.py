@@ -436,11 +436,9 @@ def make_registration(app, make_user, make_outlet, make_crew_member, make_place)
             _db.session.flush()
             for attachment_kind in app.config["REQUIRED_ATTACHMENTS"][kind.name]:
                 stored = store_bytes(TINY_PDF, f"{attachment_kind}.pdf")
-                _db.session.add(Attachment(registration_id=registration.id, kind=AttachmentKind[attachment_kind],
-                                           stored_name=stored.stored_name, content_type=stored.content_type,
-                                           size=stored.size, sha256=stored.sha256,
-                                           original_filename=stored.original_filename,
-                                           uploaded_by_id=correspondent.id))
+                _db.session.add(Attachment.from_stored(stored, registration_id=registration.id,
+                                                       kind=AttachmentKind[attachment_kind],
+                                                       uploaded_by_id=correspondent.id))
             _db.session.commit()
             _db.session.refresh(registration)
             _db.session.expunge_all()

@@ -166,10 +166,8 @@ def load_demo_registrations() -> int:
                        for index, code in enumerate(codes)]), None)
         for kind_name in current_app.config["REQUIRED_ATTACHMENTS"][kind.name]:
             stored = store_bytes(TINY_PDF, f"DEMO {kind_name}.pdf")
-            db.session.add(Attachment(registration_id=registration.id, kind=AttachmentKind[kind_name],
-                                      stored_name=stored.stored_name, content_type=stored.content_type,
-                                      size=stored.size, sha256=stored.sha256,
-                                      original_filename=stored.original_filename, uploaded_by_id=author.id))
+            db.session.add(Attachment.from_stored(stored, registration_id=registration.id,
+                                                  kind=AttachmentKind[kind_name], uploaded_by_id=author.id))
         db.session.flush()
         db.session.refresh(registration)
         if final == "draft":

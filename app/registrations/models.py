@@ -199,6 +199,14 @@ class Attachment(db.Model):
 
     registration: Mapped[Registration] = relationship(back_populates="attachments")
 
+    @classmethod
+    def from_stored(cls, stored, *, registration_id: int, kind: AttachmentKind,
+                    uploaded_by_id: int | None) -> "Attachment":
+        """An attachment row for a file that app.uploads has just stored."""
+        return cls(registration_id=registration_id, kind=kind, stored_name=stored.stored_name,
+                   content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                   original_filename=stored.original_filename, uploaded_by_id=uploaded_by_id)
+
 
 class RegistrationMessage(db.Model):
     """The thread between staff and the correspondent; every message is mailed."""

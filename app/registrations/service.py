@@ -352,9 +352,8 @@ def amend(actor: User, registration: Registration, expected_version: int | None)
     for attachment in registration.attachments:  # a copy of each file: the revision owns its attachments
         with open_stored(attachment.stored_name) as source:
             stored = store_bytes(source.read(), attachment.original_filename)
-        db.session.add(Attachment(registration_id=revision.id, kind=attachment.kind, stored_name=stored.stored_name,
-                                  content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                                  original_filename=stored.original_filename, uploaded_by_id=attachment.uploaded_by_id))
+        db.session.add(Attachment.from_stored(stored, registration_id=revision.id, kind=attachment.kind,
+                                              uploaded_by_id=attachment.uploaded_by_id))
     db.session.flush()
     record_event("registration.amendment_started", actor=actor, subject=registration,
                  after={"revision": revision.reference})
@@ -372,9 +371,7 @@ def add_attachment(actor: User, registration: Registration, kind: AttachmentKind
         delete_stored(stored.stored_name)
         raise RegistrationError(_l("The attachments of one registration may not exceed %(megabytes)d MB in all.",
                                    megabytes=limit // (1024 * 1024)))
-    attachment = Attachment(registration_id=registration.id, kind=kind, stored_name=stored.stored_name,
-                            content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                            original_filename=stored.original_filename, uploaded_by_id=actor.id)
+    attachment = Attachment.from_stored(stored, registration_id=registration.id, kind=kind, uploaded_by_id=actor.id)
     db.session.add(attachment)
     registration.updated_at = utcnow()
     db.session.flush()
