@@ -46,11 +46,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["authority_profile"] = load_authority_profile(app)
 
-    from app import (admin, audit, auth, demo, documents, errors, guide, main, outbox, outlets, places,
-                     registrations, verification)
+    from app import (admin, audit, auth, demo, documents, errors, guide, indicators, main, outbox, outlets,
+                     places, products, registrations, verification, visits)
 
     for area in (main, auth, admin, audit, outbox, places, outlets, registrations, documents, verification, guide,
-                 demo):
+                 products, indicators, visits, demo):
         area.init_app(app)
     errors.init_app(app)
     return app

@@ -98,6 +98,8 @@ WORKING_CALENDAR_EXTRA_WORKING_DAYS = []
 # Permits: Ed25519 signing keys for the QR tokens (instance/permit-keys unless set).
 PERMIT_KEYS_DIR = None
 RATELIMIT_VERIFY = "60 per minute"
+# Fetches of one staff member's calendar feed (.ics) per client address.
+RATELIMIT_CALENDAR_FEED = "60 per minute"
 # PAdES signing of letters: a certificate and key (PEM); unset means letters are not signed.
 SIGNING_CERT_FILE = None
 SIGNING_KEY_FILE = None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
@@ -24,6 +24,13 @@ def day(value) -> str:
     if value is None:
         return ""
     return format_date(value, DATE_PATTERNS.get(str(get_locale()), DATE_PATTERNS["en"]))
+
+
+def number(value) -> str:
+    """A number with the language's separators: 1.234.567 in Vietnamese, 1,234,567 in English."""
+    if value is None:
+        return ""
+    return format_decimal(value)
 
 
 def select_locale() -> str:
@@ -48,6 +55,7 @@ def select_timezone() -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(when)
     app.add_template_filter(day)
+    app.add_template_filter(number)
 
     @app.context_processor
     def language_context():

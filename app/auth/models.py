@@ -42,6 +42,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # A correspondent works for one outlet; staff have none.
     outlet_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("outlets.id", ondelete="SET NULL"), index=True)
+    # The secret of the staff member's iCalendar feed of visits, stored hashed (the link is shown once).
+    calendar_token_hash: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
 
     outlet = relationship("Outlet")
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -33,7 +33,7 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def _digest(raw_token: str) -> str:
+def token_digest(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
@@ -67,7 +67,7 @@ def issue_token(user: User, purpose: TokenPurpose) -> str:
     raw = secrets.token_urlsafe(32)
     hours = current_app.config[_TOKEN_HOURS[purpose]]
     db.session.add(
-        AccountToken(user_id=user.id, purpose=purpose, token_hash=_digest(raw), expires_at=now + timedelta(hours=hours))
+        AccountToken(user_id=user.id, purpose=purpose, token_hash=token_digest(raw), expires_at=now + timedelta(hours=hours))
     )
     db.session.flush()
     return raw
@@ -76,7 +76,7 @@ def issue_token(user: User, purpose: TokenPurpose) -> str:
 def peek_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
     """The live token for this link and purpose, without using it up."""
     token = db.session.scalar(
-        sa.select(AccountToken).where(AccountToken.token_hash == _digest(raw), AccountToken.purpose == purpose)
+        sa.select(AccountToken).where(AccountToken.token_hash == token_digest(raw), AccountToken.purpose == purpose)
     )
     if token is None or token.used_at is not None or token.expires_at <= utcnow() or not token.user.active:
         return None
@@ -168,7 +168,7 @@ def start_session(user: User) -> str:
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(
-        user_id=user.id, token_hash=_digest(raw), created_at=now,
+        user_id=user.id, token_hash=token_digest(raw), created_at=now,
         expires_at=now + current_app.permanent_session_lifetime,
         ip_address=(request.remote_addr or "")[:45] or None,
         user_agent=(request.user_agent.string or "")[:300] or None,
@@ -182,7 +182,7 @@ def start_session(user: User) -> str:
 def load_session_user(raw_token: str) -> User | None:
     """The user of a live session token; None once revoked, expired or deactivated."""
     user_session = db.session.scalar(
-        sa.select(UserSession).where(UserSession.token_hash == _digest(raw_token))
+        sa.select(UserSession).where(UserSession.token_hash == token_digest(raw_token))
     )
     now = utcnow()
     if user_session is None or user_session.revoked_at is not None or user_session.expires_at <= now:
@@ -199,7 +199,7 @@ def end_session(user: User) -> None:
     if user.session_token:
         db.session.execute(
             sa.update(UserSession)
-            .where(UserSession.token_hash == _digest(user.session_token), UserSession.revoked_at.is_(None))
+            .where(UserSession.token_hash == token_digest(user.session_token), UserSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
     record_event("auth.logout", actor=user, subject=user)

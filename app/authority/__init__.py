@@ -29,7 +29,8 @@ class AuthorityProfile:
     signer_titles_en: dict[str, str]
     reply_deadline_working_days: int = 5
     submission_lead_time_working_days: int = 5
-    post_visit_report_working_days: int = 3
+    post_visit_report_working_days: int = 3  # the report is due, and the first reminder goes out
+    post_visit_second_reminder_working_days: int = 10
     spearhead_sectors: list[dict[str, str]] = field(default_factory=list)  # {"code", "vi", "en"}
     contact_email: str = ""
     contact_phone: str = ""
@@ -80,10 +81,13 @@ def parse_authority_profile(data: dict) -> AuthorityProfile:
     except TypeError as error:
         raise AuthorityProfileError(f"authority profile: {error}") from None
     for name in ("reply_deadline_working_days", "submission_lead_time_working_days",
-                 "post_visit_report_working_days"):
+                 "post_visit_report_working_days", "post_visit_second_reminder_working_days"):
         value = getattr(profile, name)
         if not isinstance(value, int) or not 0 < value <= 60:
             raise AuthorityProfileError(f"authority profile: {name} must be a whole number from 1 to 60")
+    if profile.post_visit_second_reminder_working_days <= profile.post_visit_report_working_days:
+        raise AuthorityProfileError("authority profile: post_visit_second_reminder_working_days must be later "
+                                    "than post_visit_report_working_days")
     return profile
 
 

@@ -26,7 +26,7 @@ def load_command(if_empty: bool, force: bool) -> None:
     created = load_demo_data()
     db.session.commit()
     click.echo(f"DEMO data loaded: {created['places']} places, {created['users']} accounts, "
-               f"{created['registrations']} registrations.")
+               f"{created['registrations']} registrations, {created['products']} products.")
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, role in created["accounts"]:
         click.echo(f"  {role:<14} {email}")

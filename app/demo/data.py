@@ -65,6 +65,13 @@ def load_demo_data() -> dict:
             created["users"] += 1
     db.session.flush()
     created["registrations"] = load_demo_registrations()
+    created["products"] = load_demo_products()
+    if created["registrations"]:
+        from app.demo.history import load_demo_history
+
+        registrations, products = load_demo_history()
+        created["registrations"] += registrations
+        created["products"] += products
     return created
 
 
@@ -98,6 +105,8 @@ DEMO_REGISTRATIONS = [
     (1, "revoked", "DEMO report on the logistics park", ["DEMO-LONGAN"], 6, 2),
     (2, "completed", "DEMO report on the Central Office relic site", ["DEMO-TWCMN", "DEMO-TANDONG"], 10, 2),
     (0, "superseded", "DEMO portrait of a border-gate market town", ["DEMO-HOATHANH"], 18, 3),
+    # Ended, and nothing reported: shows in the overdue post-visit reports.
+    (1, "completed", "DEMO photo essay on the cuisine of the province", ["DEMO-HOATHANH", "DEMO-BADEN"], 5, 2),
 ]
 
 
@@ -228,3 +237,99 @@ def load_demo_registrations() -> int:
     db.session.info.pop("outbox_pending_ids", None)
     db.session.flush()
     return len(DEMO_REGISTRATIONS)
+
+
+# --- products of every type, a report to review, and sovereignty cases ---------------------
+
+# (outlet index, type, channel, title, original title, languages, countries, sectors, days ago, reach,
+#  contribution, cooperation, evaluation)
+DEMO_PRODUCTS = [
+    (0, "tv_report", "television", "DEMO Rice farmers adapt to salt water", "DEMO Risbønder tilpasser seg saltvann",
+     ["no"], ["NO", "SE"], ["agriculture"], 200, 850_000, 45_000_000, "co_produced", "positive"),
+    (0, "documentary", "television", "DEMO The mountain and the pilgrims", "DEMO Fjellet og pilegrimene",
+     ["no", "en"], ["NO", "DK", "GB"], ["tourism", "culture"], 120, 1_200_000, 120_000_000, "co_produced",
+     "positive"),
+    (1, "article", "print", "DEMO Border trade at Moc Bai", "DEMO モクバイの国境貿易", ["ja"], ["JP"],
+     ["border_trade"], 95, 300_000, None, "facilitated", "neutral"),
+    (1, "photo_story", "website", "DEMO Faces of the Cao Dai festival", "DEMO カオダイ祭りの人々", ["ja", "en"],
+     ["JP", "US"], ["culture", "tourism"], 60, 180_000, 15_000_000, "facilitated", "positive"),
+    (2, "podcast", "podcast_platform", "DEMO Growing fruit for export", "DEMO Cultiver des fruits pour l'export",
+     ["fr"], ["FR", "BE", "CA"], ["agriculture", "investment"], 40, 42_000, None, "facilitated", None),
+    (2, "social_video", "social_media", "DEMO 60 seconds in a logistics park", "DEMO 60 secondes au parc logistique",
+     ["fr", "vi"], ["FR"], ["industry", "investment"], 20, 510_000, 8_000_000, "commissioned", "negative"),
+    (0, "other", "website", "DEMO Interactive map of the province's lakes", None, ["en"], ["NO", "GB"],
+     ["tourism"], 10, 25_000, None, "facilitated", None),
+]
+
+
+def load_demo_products() -> int:
+    """Products of every type (through the service), one reported by a correspondent and waiting for
+    review, one whose correction was asked for, and two sovereignty cases (ours and a foreign one)."""
+    from datetime import timedelta
+
+    from app.outbox.models import OutboxMessage
+    from app.outlets.models import Outlet
+    from app.products import service as products
+    from app.products.models import (CaseStatus, Channel, CooperationType, Evaluation, Product, ProductStatus,
+                                     ProductType)
+    from app.registrations.models import Registration, Status
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Product)):
+        return 0
+    officer = db.session.scalar(sa.select(User).where(User.email == "officer@example.org"))
+    outlets = db.session.scalars(sa.select(Outlet).where(Outlet.name.like("DEMO %")).order_by(Outlet.id)).all()
+    if officer is None or len(outlets) < 3:
+        return 0
+    today = date.today()
+    made = []
+    for (outlet_index, type_, channel, title, original, languages, countries, sectors, days_ago, reach,
+         contribution, cooperation, evaluation) in DEMO_PRODUCTS:
+        product = products.create_product(officer, products.ProductData(
+            title=title, original_title=original, outlet_id=outlets[outlet_index].id, type=ProductType[type_],
+            channel=Channel[channel], channel_name=outlets[outlet_index].name,
+            publication_date=today - timedelta(days=days_ago),
+            url=f"https://example.org/demo/{outlet_index}/{type_}", reach=reach, reach_note="DEMO: views",
+            contribution_vnd=contribution, cooperation_type=CooperationType[cooperation],
+            status=ProductStatus.published, summary="DEMO product.", languages=languages, countries=countries,
+            sectors=sectors))
+        if evaluation:
+            products.evaluate(officer, product, Evaluation[evaluation], "DEMO evaluation.", None)
+        made.append(product)
+
+    # The Paris office reports what came out of its completed visit; staff have not reviewed it yet.
+    completed = db.session.scalar(sa.select(Registration).where(
+        Registration.status == Status.completed, Registration.outlet_id == outlets[2].id))
+    if completed is not None:
+        author = db.session.scalar(sa.select(User).where(User.email == "paris@example.org"))
+        reported = products.report_product(author, completed, products.ProductData(
+            title="DEMO The relic site in the forest", original_title="DEMO Le site historique dans la forêt",
+            outlet_id=outlets[2].id, type=ProductType.article, channel=Channel.website,
+            channel_name="DEMO Le Quotidien", publication_date=completed.end_date + timedelta(days=3),
+            url="https://example.org/demo/2/relic-site", reach=64_000, reach_note="DEMO: page views, first month",
+            languages=["fr"], countries=["FR"]))
+        second = products.report_product(author, completed, products.ProductData(
+            title="DEMO Radio diary from the border", outlet_id=outlets[2].id, type=ProductType.podcast,
+            channel=Channel.radio, publication_date=completed.end_date + timedelta(days=5),
+            url="https://example.org/demo/2/radio-diary", reach=None, languages=["fr"], countries=["FR"]))
+        products.request_correction(officer, second, "DEMO: please add the audience figure and the link to "
+                                                     "the episode page.", None)
+        made += [reported, second]
+
+    # A product whose map left out the islands, and a foreign publication staff came across.
+    products.open_case(officer, products.CaseData(
+        title="", finding="DEMO: the map at 00:42 shows Vietnam without the Hoàng Sa and Trường Sa archipelagos.",
+        detected_on=today - timedelta(days=18), reported_to="DEMO Ministry of Foreign Affairs, Press and "
+        "Information Department", reported_on=today - timedelta(days=16), status=CaseStatus.reported),
+        product=made[5])
+    products.open_case(officer, products.CaseData(
+        title="DEMO Travel blog: 'Cambodia border tour' map", url="https://example.org/demo/foreign-blog",
+        publisher="DEMO Wanderlust Blog", country="US",
+        finding="DEMO: the border line drawn through Vietnamese territory near Xa Mat.",
+        detected_on=today - timedelta(days=70), reported_to="DEMO Ministry of Foreign Affairs",
+        reported_on=today - timedelta(days=68), steps_taken="DEMO: the publisher was asked to correct the map "
+        "through the embassy; the map was corrected.", handled_on=today - timedelta(days=40),
+        status=CaseStatus.handled))
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.info.pop("outbox_pending_ids", None)
+    db.session.flush()
+    return len(made)

@@ -24,6 +24,8 @@ from app.i18n import day
 from app.pagination import paginate
 from app.outlets.models import CrewMember, Outlet
 from app.places.models import Place
+from app.products import service as product_service
+from app.products.models import Product
 from app.registrations import bp, service
 from app.registrations.forms import (ApproveForm, AssignForm, AttachmentForm, ConsultationAnswerForm,
                                      ConsultationForm, MessageForm, NewRegistrationForm, ProposalForm,
@@ -78,12 +80,15 @@ def _crew_choices(registration: Registration) -> list[SelectChoice]:
 @bp.route("/my/registrations")
 @correspondent_required
 def mine():
-    registrations = []
+    registrations, reported = [], set()
     if current_user.outlet_id is not None:
         registrations = db.session.scalars(
             sa.select(Registration).where(Registration.outlet_id == current_user.outlet_id)
             .order_by(Registration.created_at.desc())).all()
-    return render_template("registrations/mine.html", registrations=registrations, next_step=CORRESPONDENT_NEXT_STEP)
+        reported = set(db.session.scalars(sa.select(Product.registration_id).where(
+            Product.outlet_id == current_user.outlet_id, Product.registration_id.is_not(None))))
+    return render_template("registrations/mine.html", registrations=registrations, next_step=CORRESPONDENT_NEXT_STEP,
+                           reported=reported, today=service.local_today())
 
 
 @bp.route("/registrations/new", methods=["GET", "POST"])
@@ -295,6 +300,9 @@ def _detail_page(registration: Registration, status: int = 200, **forms):
             IssuedDocument.registration_id == registration.id).order_by(IssuedDocument.id)).all(),
         amendment=db.session.scalar(sa.select(Registration).where(Registration.amends_id == registration.id)
                                     .order_by(Registration.id.desc())),
+        products=db.session.scalars(sa.select(Product).where(Product.registration_id == registration.id)
+                                    .order_by(Product.publication_date, Product.id)).all(),
+        report_due=product_service.report_due_date(registration),
     )
     return render_template("registrations/detail.html", **context), status
 

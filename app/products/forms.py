@@ -1,0 +1,280 @@
+"""Forms of the products area: the staff record, the correspondent's report, evaluation, cases, filters."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import urlsplit
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import (DateField, Field, HiddenField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+
+from app.authority import authority_profile
+from app.forms import Form
+from app.i18n import day
+from app.outlets.forms import country_choices, enum_choices
+from app.products.labels import (CASE_STATUS_LABELS, CHANNEL_LABELS, COMMON_LANGUAGES, COOPERATION_LABELS,
+                                 EVALUATION_LABELS, STATUS_LABELS, TYPE_LABELS)
+from app.products.models import CaseStatus, Channel, CooperationType, Evaluation, ProductStatus, ProductType
+
+SHORT_TEXT = 300
+LONG_TEXT = 10_000
+EARLIEST_DATE = date(1990, 1, 1)
+# 10^15 VND (about 40 billion USD) and 10^12 people reached: beyond that it is a typing mistake.
+MAX_VND = 10 ** 15
+MAX_REACH = 10 ** 12
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class WholeNumberField(Field):
+    """A non-negative whole number typed the way people type money: "50.000.000", "50 000 000 đ".
+
+    Separators (dots, commas, spaces) and a currency word are dropped; anything else
+    (a minus sign, letters, a decimal part) is refused with a message.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, maximum: int = MAX_VND, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.maximum = maximum
+        self.data = None
+
+    def _value(self):
+        return self.raw_data[0] if self.raw_data else ("" if self.data is None else str(self.data))
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
+        text = re.sub(r"(?i)\s*(vnd|vnđ|đồng|đ)\s*$", "", valuelist[0].strip())
+        if text.startswith("-"):
+            raise ValueError(self.gettext("Enter a number that is zero or more."))
+        digits = re.sub(r"[\s.,\u00a0\u202f]", "", text)
+        if not digits.isdigit():
+            raise ValueError(self.gettext("Enter a whole number, for example 50.000.000."))
+        value = int(digits)
+        if value > self.maximum:
+            raise ValueError(self.gettext("This number is too large; check it."))
+        self.data = value
+
+
+def _http_url(form, field) -> None:
+    value = (field.data or "").strip()
+    if not value:
+        return
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
+        raise ValidationError(_l("Enter a full web address starting with http:// or https://."))
+    if any(character.isspace() for character in value):
+        raise ValidationError(_l("A web address cannot contain spaces."))
+
+
+def _sane_date(form, field) -> None:
+    if field.data is not None and field.data < EARLIEST_DATE:
+        raise ValidationError(_l("Check the year of this date."))
+
+
+def language_choices() -> list[SelectChoice]:
+    """Common languages first, then every other ISO 639-1 language, named in the user's language."""
+    names = Locale.parse(str(get_locale())).languages
+    common = [SelectChoice(code, names.get(code, code)) for code in COMMON_LANGUAGES]
+    others = sorted(((code, name) for code, name in names.items()
+                     if len(code) == 2 and code.isalpha() and code not in COMMON_LANGUAGES), key=lambda item: item[1])
+    return common + [SelectChoice(code, name) for code, name in others]
+
+
+def sector_choices() -> list[SelectChoice]:
+    locale = str(get_locale())
+    return [SelectChoice(sector["code"], sector.get(locale) or sector["en"])
+            for sector in authority_profile().spearhead_sectors]
+
+
+class PublicationFields(Form):
+    """What both staff and correspondents say about a publication."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=SHORT_TEXT)],
+                        description=_l("In English or Vietnamese."))
+    original_title = StringField(_l("Title in the original language"), validators=[Optional(), Length(max=SHORT_TEXT)])
+    type = SelectField(_l("Type"), validators=[DataRequired()])
+    channel = SelectField(_l("Channel"), validators=[DataRequired()])
+    channel_name = StringField(_l("Name of the channel or programme"), validators=[Optional(), Length(max=200)],
+                               description=_l("For example: NHK World-Japan, the Sunday supplement."))
+    publication_date = DateField(_l("Publication date"), validators=[Optional(), _sane_date])
+    url = StringField(_l("Web address (URL)"), validators=[Optional(), Length(max=2000), _http_url])
+    languages = SelectMultipleField(_l("Languages"), validators=[Optional()],
+                                    description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
+    countries = SelectMultipleField(_l("Target countries"), validators=[Optional()],
+                                    description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
+    reach = WholeNumberField(_l("Reach"), maximum=MAX_REACH,
+                             description=_l("Readers, viewers or listeners, as the outlet counts them."))
+    reach_note = StringField(_l("What the reach counts"), validators=[Optional(), Length(max=SHORT_TEXT)],
+                             description=_l("For example: page views in the first month, print run."))
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=LONG_TEXT)])
+
+    def fill_choices(self) -> None:
+        self.type.choices = enum_choices(ProductType, TYPE_LABELS)
+        self.channel.choices = enum_choices(Channel, CHANNEL_LABELS)
+        self.languages.choices = language_choices()
+        self.countries.choices = country_choices()[1:]
+
+
+class ProductForm(PublicationFields):
+    """The staff record of a product."""
+
+    outlet_id = SelectField(_l("Outlet"), coerce=int, validators=[DataRequired()])
+    registration_reference = StringField(_l("Registration reference"), validators=[Optional(), Length(max=20)],
+                                         description=_l("The visit the product came out of, e.g. PD-2026-00042. "
+                                                        "Leave empty when it is not linked to a visit."))
+    cooperation_type = SelectField(_l("Cooperation"), validators=[DataRequired()])
+    status = SelectField(_l("Status"), validators=[DataRequired()])
+    sectors = MultiCheckboxField(_l("Spearhead sectors"), validators=[Optional()])
+    contribution_vnd = WholeNumberField(_l("Province contribution (VND)"),
+                                        description=_l("Money the province spent on the product, in đồng."))
+    evidence = FileField(_l("Evidence file (optional)"),
+                         description=_l("A screenshot or a PDF archive of the publication."))
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    submit = SubmitField(_l("Save the product"))
+
+    def fill_choices(self, outlets) -> None:
+        super().fill_choices()
+        self.outlet_id.choices = [SelectChoice(outlet.id, f"{outlet.name} ({outlet.country})") for outlet in outlets]
+        self.cooperation_type.choices = enum_choices(CooperationType, COOPERATION_LABELS)
+        self.status.choices = [choice for choice in enum_choices(ProductStatus, STATUS_LABELS)
+                               if choice.value != ProductStatus.evaluated.name]
+        self.sectors.choices = sector_choices()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        from app.registrations.service import local_today
+
+        field = self.publication_date
+        published = self.status.data in (ProductStatus.published.name, ProductStatus.evaluated.name)
+        if field.errors or not published:
+            return valid
+        if field.data is None:
+            field.errors = [*field.errors, _l("A published product needs its publication date.")]
+        elif field.data > local_today():
+            field.errors = [*field.errors, _l("A published product cannot have a publication date in the future.")]
+        return valid and not field.errors
+
+
+class ReportForm(PublicationFields):
+    """The correspondent's report of one publication after the visit."""
+
+    evidence = FileField(_l("Screenshot or PDF of the publication (optional)"))
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    submit = SubmitField(_l("Report this publication"))
+
+    def __init__(self, *args, registration=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.registration = registration
+
+    def validate(self, extra_validators=None) -> bool:
+        """The report needs what the province counts: the link, the date and the language."""
+        valid = super().validate(extra_validators)
+        from app.registrations.service import local_today
+
+        def problem(field, message) -> None:
+            if not field.errors:
+                field.errors = [*field.errors, message]
+
+        if not (self.url.data or "").strip():
+            problem(self.url, _l("Give the web address of the publication."))
+        published = self.publication_date.data
+        if published is None:
+            problem(self.publication_date, _l("Give the date it was published or broadcast."))
+        elif published > local_today():
+            problem(self.publication_date, _l("The publication date cannot be in the future."))
+        elif self.registration is not None and self.registration.start_date and \
+                published < self.registration.start_date:
+            problem(self.publication_date, _l("A publication about the visit cannot come out before the visit "
+                                              "started (%(day)s).", day=day(self.registration.start_date)))
+        if not self.languages.data:
+            problem(self.languages, _l("Choose at least one language."))
+        return valid and not any(field.errors for field in (self.url, self.publication_date, self.languages))
+
+
+class EvaluationForm(Form):
+    evaluation = SelectField(_l("Evaluation"), validators=[DataRequired()])
+    note = TextAreaField(_l("Why"), validators=[Optional(), Length(max=LONG_TEXT)])
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    submit = SubmitField(_l("Save the evaluation"))
+
+    def fill_choices(self) -> None:
+        self.evaluation.choices = enum_choices(Evaluation, EVALUATION_LABELS)
+
+
+class CorrectionForm(Form):
+    note = TextAreaField(_l("What should be corrected"), validators=[DataRequired(), Length(max=LONG_TEXT)])
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    submit = SubmitField(_l("Ask for a correction"))
+
+
+class AcceptForm(Form):
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    submit = SubmitField(_l("Accept the reported product"))
+
+
+class EvidenceForm(Form):
+    file = FileField(_l("File"), validators=[DataRequired(message=_l("Choose a file."))])
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=SHORT_TEXT)])
+    submit = SubmitField(_l("Add the file"))
+
+
+class RemoveForm(Form):
+    submit = SubmitField(_l("Remove"))
+
+
+class CaseForm(Form):
+    title = StringField(_l("Title of the content"), validators=[DataRequired(), Length(max=SHORT_TEXT)])
+    url = StringField(_l("Web address (URL)"), validators=[Optional(), Length(max=2000), _http_url])
+    publisher = StringField(_l("Publisher"), validators=[Optional(), Length(max=200)])
+    country = SelectField(_l("Country of the publisher"), validators=[Optional()])
+    finding = TextAreaField(_l("What was found"), validators=[DataRequired(), Length(max=LONG_TEXT)],
+                            description=_l("For example: a map of Vietnam without the Hoàng Sa and Trường Sa "
+                                           "archipelagos, at 02:15 in the video."))
+    detected_on = DateField(_l("Detected on"), validators=[DataRequired(), _sane_date])
+    status = SelectField(_l("Status"), validators=[DataRequired()])
+    reported_to = StringField(_l("Reported to"), validators=[Optional(), Length(max=SHORT_TEXT)],
+                              description=_l("The competent body, e.g. the Ministry of Foreign Affairs (Press "
+                                             "and Information Department)."))
+    reported_on = DateField(_l("Reported on"), validators=[Optional(), _sane_date])
+    steps_taken = TextAreaField(_l("Steps taken"), validators=[Optional(), Length(max=LONG_TEXT)])
+    handled_on = DateField(_l("Handled on"), validators=[Optional(), _sane_date])
+    evidence = FileField(_l("Evidence file (optional)"), description=_l("A screenshot or a PDF archive."))
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    submit = SubmitField(_l("Save the case"))
+
+    def fill_choices(self) -> None:
+        self.country.choices = country_choices()
+        self.status.choices = enum_choices(CaseStatus, CASE_STATUS_LABELS)
+
+
+class ProductFilterForm(Form):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
+                    description=_l("Title, outlet, URL or registration reference"))
+    outlet = SelectField(_l("Outlet"), validators=[Optional()], validate_choice=False)
+    country = SelectField(_l("Target country"), validators=[Optional()], validate_choice=False)
+    language = SelectField(_l("Language"), validators=[Optional()], validate_choice=False)
+    type = SelectField(_l("Type"), validators=[Optional()], validate_choice=False)
+    channel = SelectField(_l("Channel"), validators=[Optional()], validate_choice=False)
+    sector = SelectField(_l("Sector"), validators=[Optional()], validate_choice=False)
+    evaluation = SelectField(_l("Evaluation"), validators=[Optional()], validate_choice=False)
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
+    linked = SelectField(_l("Linked to a visit"), validators=[Optional()], validate_choice=False)
+    date_from = DateField(_l("Published from"), validators=[Optional()])
+    date_to = DateField(_l("Published to"), validators=[Optional()])
+    submit = SubmitField(_l("Filter"))
