@@ -495,3 +495,27 @@ def test_reported_products_waiting_for_review_are_counted_on_the_list(client, db
     text = staff.get("/staff/products").get_data(as_text=True)
     assert re.search(r"1 (reported product is waiting|sản phẩm)", text)
     assert "The relic site in the forest" in staff.get("/staff/products?status=to_review").get_data(as_text=True)
+
+
+def test_my_registrations_show_which_visits_await_a_report(client, db, ended_visit):
+    registration, correspondent = ended_visit
+    login(client, correspondent.email)
+    page = client.get("/my/registrations").get_data(as_text=True)
+    assert f"/registrations/{registration.id}/report" in page and "report awaited" in page
+    _report(client, registration)
+    page = client.get("/my/registrations").get_data(as_text=True)
+    assert f"/registrations/{registration.id}/report" in page and "report awaited" not in page
+
+
+def test_a_report_with_a_refused_file_saves_nothing_and_keeps_the_form(client, db, ended_visit):
+    registration, correspondent = ended_visit
+    login(client, correspondent.email)
+    data = report_form()
+    data["evidence"] = (io.BytesIO(b"MZ\x90\x00 a program, not a document"), "archive.pdf")
+    response = post_form(client, f"/registrations/{registration.id}/report", data,
+                         content_type="multipart/form-data")
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert 'value="The relic site in the forest"' in text  # what was typed is still there
+    assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(EvidenceFile.id))) == 0

@@ -68,9 +68,30 @@ def app_config(app_config, live_server_port):
     return app_config
 
 
+def close_after_body(app):
+    """The WSGI app, with each response closed as soon as its body is written.
+
+    Werkzeug's development server closes a response only after draining the request socket,
+    and skips the close when that read fails because the browser has already reset the
+    connection (it does, after a redirect, now and then). The outbox delivers mail from the
+    response's close callback, so an email would then wait for `flask outbox send` and a test
+    waiting for it would fail at random. Production servers (gunicorn) always close.
+    """
+
+    def wrapped(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wrapped
+
+
 class LiveServer:
     def __init__(self, app, port: int):
-        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.server = make_server("127.0.0.1", port, close_after_body(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name=f"live-server-{port}", daemon=True)
 
