@@ -14,7 +14,7 @@ import pypdfium2
 import pytest
 from reportlab.lib.units import mm
 
-from app.indicators.report_pdf import (CHART_COLOUR, NO_DATA, date_line, format_cell, format_number,
+from app.indicators.report_pdf import (CHART_COLOUR, CHART_SECOND_COLOUR, NO_DATA, date_line, format_cell, format_number,
                                        render_report, report_symbol)
 from app.indicators.tables import Figure, IndicatorReport, Table
 
@@ -326,10 +326,10 @@ def test_closing_has_the_recipients_left_and_the_signer_right(report_pdf):
 
 # --- charts -------------------------------------------------------------------------------------------
 
-def _chart_colour(item) -> bool:
+def _chart_colour(item, target=CHART_COLOUR) -> bool:
     colour = item.get("non_stroking_color") or item.get("stroking_color")
     return colour is not None and len(colour) == 3 and all(
-        abs(a - b) < 0.01 for a, b in zip(colour, (CHART_COLOUR.red, CHART_COLOUR.green, CHART_COLOUR.blue)))
+        abs(a - b) < 0.01 for a, b in zip(colour, (target.red, target.green, target.blue)))
 
 
 def test_bar_chart_draws_a_bar_per_country_with_its_label_and_value(report_pdf):
@@ -444,3 +444,19 @@ def test_a_report_without_figures_or_tables_still_renders(app):
     assert "phóng viên nước ngoài năm 2026" in text
     assert text.count(NO_DATA) == 2
     assert "PHÓ CHỦ TỊCH" in text
+
+
+def test_a_trend_with_two_columns_draws_two_lines_and_a_legend(app):
+    months = [datetime.date(2026, month, 1) for month in range(1, 7)]
+    trend = Table("trend", "Diễn biến theo tháng", ["Tháng", "Hồ sơ tiếp nhận", "Sản phẩm đăng, phát"],
+                  [[month, received, published] for month, received, published
+                   in zip(months, [4, 4, 1, 1, 2, 3], [0, 3, 2, 1, 2, 2])], chart="line")
+    pdf = render(app, make_report(figures=[], tables=[trend]))
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        page = next(page for page in document.pages if page.search("Biểu đồ 1.", regex=False))
+        drawn = page.curves + page.lines + page.rects
+        first = [item for item in drawn if _chart_colour(item)]
+        second = [item for item in drawn if _chart_colour(item, CHART_SECOND_COLOUR)]
+        text = page.extract_text()
+    assert first and second, "each series has its own colour"
+    assert "Hồ sơ tiếp nhận Sản phẩm đăng, phát" in text  # the legend, on one line under the chart

@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional, Union
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.graphics.widgets.markers import makeMarker
@@ -82,6 +83,7 @@ CHART_MAX_LINE_LABELS = 12      # value labels on a line chart's points up to th
 CHART_ROTATE_LABELS_FROM = 9    # month labels are set at an angle from this many months
 CHART_COLOUR = Color(0.20, 0.33, 0.52)
 CHART_GRID_COLOUR = Color(0.80, 0.80, 0.82)
+CHART_SECOND_COLOUR = Color(0.18, 0.55, 0.34)  # the second line of a trend
 SECTION_KEEP_MM = 45            # a subsection heading starts a page rather than leaving less than this
 WATERMARK_PT = 150
 WATERMARK_ANGLE = 35
@@ -439,7 +441,12 @@ def _chart(table: IndicatorTable) -> Optional[Drawing]:
         return None
     if table.chart == "bar":
         return _bar_chart(points[:CHART_MAX_BARS])
-    return _line_chart(points)
+    # A trend draws every numeric column as its own line (e.g. registrations and products by month).
+    series = [(nfc(str(table.columns[index])), [row[index] if len(row) > index else None for row in table.rows])
+              for index in range(1, len(table.columns))
+              if all(row[index] is None or isinstance(row[index], (int, float, Decimal))
+                     for row in table.rows if len(row) > index)]
+    return _line_chart([row[0] for row in table.rows], series)
 
 
 def _nice_scale(values: list[float]) -> tuple[float, float, float]:
@@ -504,27 +511,30 @@ def _bar_chart(points: list[tuple[Cell, Optional[Number]]]) -> Drawing:
     return drawing
 
 
-def _line_chart(points: list[tuple[Cell, Optional[Number]]]) -> Drawing:
-    """A trend by month: one point a month, joined, with the value over each point when there is room."""
-    labels = [_chart_label(label) for label, _ in points]
-    values = [float(value) if value is not None else None for _, value in points]
-    present = [value for value in values if value is not None]
+def _line_chart(months: list[Cell], series: list[tuple[str, list[Optional[Number]]]]) -> Drawing:
+    """A trend by month: one line per series, one point a month; with one series, the value over each
+    point when there is room; with several, a legend under the chart."""
+    labels = [_chart_label(label) for label in months]
+    lines = [[float(value) if value is not None else None for value in values] for _name, values in series]
+    present = [value for values in lines for value in values if value is not None]
     # Value labels are keyed by position, which a missing month would shift: only on complete series.
-    value_labels = len(points) <= CHART_MAX_LINE_LABELS and len(present) == len(values)
+    value_labels = (len(lines) == 1 and len(months) <= CHART_MAX_LINE_LABELS
+                    and all(value is not None for value in lines[0]))
     low, high, step = _nice_scale(present)
     if value_labels and max(present) > high - step / 3:
         high += step  # room for the label over the highest point
-    rotate = len(points) >= CHART_ROTATE_LABELS_FROM
+    rotate = len(months) >= CHART_ROTATE_LABELS_FROM
     widest_label = max(stringWidth(label, SERIF, CHART_PT) for label in labels)
     # A label turned 45 degrees reaches down (width + height) / sqrt(2), below the tick and its gap.
     axis_room = (widest_label + CHART_PT) * 0.71 + 12 if rotate else 2 * CHART_PT
+    legend_room = 2 * CHART_PT if len(lines) > 1 else 0
     value_room = max(stringWidth(_axis_number(value), SERIF, CHART_PT) for value in (low, high)) + 8
-    height = CHART_LINE_HEIGHT_MM * mm
+    height = CHART_LINE_HEIGHT_MM * mm + legend_room
     drawing = Drawing(CONTENT_WIDTH, height, initialFontName=SERIF, initialFontSize=CHART_PT)
     chart = HorizontalLineChart()
-    chart.x, chart.y = value_room, axis_room
-    chart.width, chart.height = CONTENT_WIDTH - value_room - 10, height - axis_room - CHART_PT
-    chart.data = [values]
+    chart.x, chart.y = value_room, axis_room + legend_room
+    chart.width, chart.height = CONTENT_WIDTH - value_room - 10, height - axis_room - legend_room - CHART_PT
+    chart.data = lines
     chart.categoryAxis.categoryNames = labels
     chart.categoryAxis.labels.fontName, chart.categoryAxis.labels.fontSize = SERIF, CHART_PT
     if rotate:
@@ -535,12 +545,26 @@ def _line_chart(points: list[tuple[Cell, Optional[Number]]]) -> Drawing:
     chart.valueAxis.labelTextFormat = _axis_number
     chart.valueAxis.visibleGrid, chart.valueAxis.gridStrokeColor = 1, CHART_GRID_COLOUR
     chart.valueAxis.gridStrokeWidth = 0.4
-    chart.lines[0].strokeColor, chart.lines[0].strokeWidth = CHART_COLOUR, 1.5
-    chart.lines[0].symbol = makeMarker("FilledCircle", size=4, fillColor=CHART_COLOUR, strokeColor=CHART_COLOUR)
+    colours = [CHART_COLOUR, CHART_SECOND_COLOUR, CHART_GRID_COLOUR]
+    for index in range(len(lines)):
+        colour = colours[index % len(colours)]
+        chart.lines[index].strokeColor, chart.lines[index].strokeWidth = colour, 1.5
+        chart.lines[index].symbol = makeMarker("FilledCircle" if index == 0 else "FilledSquare", size=4,
+                                               fillColor=colour, strokeColor=colour)
     if value_labels:
         chart.lineLabelFormat = _axis_number
         chart.lineLabelNudge = 5
         chart.lineLabels.fontName, chart.lineLabels.fontSize = SERIF, CHART_PT
         chart.lineLabels.boxAnchor = "s"
+    if len(lines) > 1:
+        legend = Legend()
+        legend.x, legend.y = value_room, CHART_PT
+        legend.alignment, legend.columnMaximum, legend.deltax = "right", 1, 0
+        legend.fontName, legend.fontSize = SERIF, CHART_PT
+        legend.dxTextSpace, legend.dx, legend.dy = 4, 10, 6
+        legend.colorNamePairs = [(colours[index % len(colours)], name) for index, (name, _values) in
+                                 enumerate(series)]
+        legend.autoXPadding = 24
+        drawing.add(legend)
     drawing.add(chart)
     return drawing
