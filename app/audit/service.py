@@ -1,6 +1,7 @@
 """Write audit events. Never pass passwords or tokens in `before` or `after`."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import has_request_context, request
@@ -9,6 +10,16 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 
 SECRET_KEYS = {"password", "password_hash", "token", "token_hash", "secret"}
+
+
+def snapshot(record, names) -> dict[str, Any]:
+    """The named attributes of `record` as JSON values for `before`/`after`: enums by name, dates ISO."""
+    values = {}
+    for name in names:
+        value = getattr(record, name)
+        values[name] = value.name if hasattr(value, "name") else (
+            value.isoformat() if isinstance(value, (date, datetime)) else value)
+    return values
 
 
 def record_event(

@@ -11,17 +11,12 @@ def init_app(app):
 
     app.register_blueprint(bp)
     register_action_labels(labels.AUDIT_LABELS)
-    from app.audit.labels import ACTION_LABELS
-    from app.registrations.labels import TIMELINE_LABELS
-
-    TIMELINE_LABELS["reminder.sent"] = labels.AUDIT_LABELS["reminder.sent"]
-    app.add_template_global(lambda key: ACTION_LABELS.get(key, key), "action_label")
     app.cli.add_command(cli.reminders_cli)
     for name, table in {
         "product_type_label": labels.TYPE_LABELS, "channel_label": labels.CHANNEL_LABELS,
         "cooperation_label": labels.COOPERATION_LABELS, "evaluation_label": labels.EVALUATION_LABELS,
         "product_status_label": labels.STATUS_LABELS, "report_state_label": labels.REPORT_STATE_LABELS,
-        "case_status_label": labels.CASE_STATUS_LABELS,
+        "case_status_label": labels.CASE_STATUS_LABELS, "evaluation_badge": labels.EVALUATION_BADGES,
     }.items():
         app.add_template_global(lambda key, table=table: table.get(key, key), name)
     app.add_template_global(labels.language_name)

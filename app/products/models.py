@@ -165,14 +165,6 @@ class Product(db.Model):
     def sectors(self) -> list[str]:
         return [row.code for row in self.sector_rows]
 
-    @property
-    def is_reported(self) -> bool:
-        return self.report_state is not None
-
-    @property
-    def flagged(self) -> bool:
-        return bool(self.cases)
-
 
 class ProductLanguage(db.Model):
     __table__ = product_languages

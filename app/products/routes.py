@@ -55,10 +55,6 @@ def _load_registration_for_report(registration_id: int) -> Registration:
     return registration
 
 
-def _version(form) -> int | None:
-    return form.version.data if form.version.data is not None else None
-
-
 def _refused(error: service.ProductError) -> None:
     """Roll back, then tell the user why; a duplicate URL links to the product that has it."""
     db.session.rollback()
@@ -333,7 +329,7 @@ def edit(product_id: int):
     refused = None
     if form.validate_on_submit() and (data := _staff_data(form, product)) is not None:
         def perform():
-            service.update_product(current_user, product, data, _version(form))
+            service.update_product(current_user, product, data, form.version.data)
             return _with_evidence(product, form.evidence)
 
         done, refused = _saved(perform, _("The product is saved."),
@@ -351,7 +347,7 @@ def _correct(product: Product):
         _fill_publication(form, product)
     elif form.validate_on_submit():
         def perform():
-            service.correct_report(current_user, product, _publication_data(form), _version(form))
+            service.correct_report(current_user, product, _publication_data(form), form.version.data)
             return _with_evidence(product, form.evidence)
 
         done, refused = _saved(perform, _("Thank you: the corrected publication is sent to the province."),
@@ -383,7 +379,7 @@ def _product_action(product_id: int, form_class, form_key: str, perform, done: s
 @reviewer_required
 def evaluate(product_id: int):
     return _product_action(product_id, EvaluationForm, "evaluation", lambda product, form: service.evaluate(
-        current_user, product, Evaluation[form.evaluation.data], form.note.data or "", _version(form)),
+        current_user, product, Evaluation[form.evaluation.data], form.note.data or "", form.version.data),
         _("The evaluation is saved."))
 
 
@@ -391,14 +387,14 @@ def evaluate(product_id: int):
 @reviewer_required
 def accept(product_id: int):
     return _product_action(product_id, AcceptForm, "accept", lambda product, form: service.accept_report(
-        current_user, product, _version(form)), _("The reported product is accepted."))
+        current_user, product, form.version.data), _("The reported product is accepted."))
 
 
 @bp.route("/products/<int:product_id>/correction", methods=["POST"])
 @reviewer_required
 def correction(product_id: int):
     return _product_action(product_id, CorrectionForm, "correction", lambda product, form: service.request_correction(
-        current_user, product, form.note.data, _version(form)),
+        current_user, product, form.note.data, form.version.data),
         _("The correspondent is asked to correct the product."))
 
 
@@ -462,8 +458,6 @@ def report(registration_id: int):
     registration = _load_registration_for_report(registration_id)
     form = ReportForm(registration=registration)
     form.fill_choices()
-    if request.method == "GET" and not form.languages.data:
-        form.languages.data = []
     reported = db.session.scalars(sa.select(Product).where(Product.registration_id == registration.id)
                                   .options(*PRODUCT_LOADING).order_by(Product.id)).all()
     may_report = can_report_on(current_user, registration) and registration.start_date is not None \
@@ -561,7 +555,7 @@ def case(case_id: int):
         form.status.data = case.status.name
     elif form.validate_on_submit():
         def perform():
-            service.update_case(current_user, case, _case_data(form), _version(form))
+            service.update_case(current_user, case, _case_data(form), form.version.data)
             return _with_evidence(case, form.evidence)
 
         done, refused = _saved(perform, _("The case is saved."),

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.audit.service import record_event
+from app.audit.service import record_event, snapshot
 from app.auth.models import Role, User
 from app.authority import authority_profile
 from app.db import utcnow
@@ -149,13 +149,8 @@ def existing_with_url(url: str | None, exclude_id: int | None = None) -> Product
 
 
 def _snapshot(product: Product) -> dict:
-    values = {}
-    for name in SCALAR_FIELDS + ("evaluation", "report_state"):
-        value = getattr(product, name)
-        values[name] = value.name if hasattr(value, "name") else (
-            value.isoformat() if isinstance(value, date) else value)
-    values.update(languages=product.languages, countries=product.countries, sectors=product.sectors)
-    return values
+    return {**snapshot(product, SCALAR_FIELDS + ("evaluation", "report_state")),
+            "languages": product.languages, "countries": product.countries, "sectors": product.sectors}
 
 
 def _apply(product: Product, data: ProductData) -> None:
@@ -390,12 +385,7 @@ CASE_FIELDS = ("title", "finding", "detected_on", "url", "publisher", "country",
 
 
 def _case_snapshot(case: SovereigntyCase) -> dict:
-    values = {}
-    for name in CASE_FIELDS:
-        value = getattr(case, name)
-        values[name] = value.name if hasattr(value, "name") else (
-            value.isoformat() if isinstance(value, date) else value)
-    return values
+    return snapshot(case, CASE_FIELDS)
 
 
 def open_case(actor: User, data: CaseData, product: Product | None = None) -> SovereigntyCase:
@@ -478,14 +468,15 @@ def send_reminders(today: date | None = None) -> list[PostVisitReminder]:
     today = today or local_today()
     sent = []
     horizon = today - timedelta(days=REMINDER_HORIZON_DAYS)
-    for registration in db.session.scalars(_ended_without_report(today, since=horizon)).all():
+    registrations = db.session.scalars(_ended_without_report(today, since=horizon)).all()
+    already = set(db.session.execute(sa.select(PostVisitReminder.registration_id, PostVisitReminder.kind).where(
+        PostVisitReminder.registration_id.in_([registration.id for registration in registrations]))).tuples())
+    for registration in registrations:
         due = [(kind, on) for kind, on in reminder_dates(registration).items() if on <= today]
         if not due:
             continue
         kind, due_on = due[-1]
-        already = db.session.scalars(sa.select(PostVisitReminder.kind).where(
-            PostVisitReminder.registration_id == registration.id)).all()
-        if kind in already:
+        if (registration.id, kind) in already:
             continue
         reminder = _send_reminder(registration, kind, due_on)
         if reminder is not None:

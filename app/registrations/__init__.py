@@ -26,7 +26,7 @@ def init_app(app):
         "attachment_label": labels.ATTACHMENT_LABELS, "consulted_body_label": labels.CONSULTED_BODY_LABELS,
         "opinion_label": labels.OPINION_LABELS, "proposal_label": labels.PROPOSAL_LABELS,
         "media_type_label": labels.MEDIA_TYPE_LABELS, "crew_role_label": labels.CREW_ROLE_LABELS,
-        "timeline_label": labels.TIMELINE_LABELS, "document_label": labels.DOCUMENT_LABELS,
+        "document_label": labels.DOCUMENT_LABELS,
     }.items():
         app.add_template_global(lambda key, table=table: table.get(key, key), name)
     app.add_template_global(country_name)

@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.audit.service import record_event
+from app.audit.service import record_event, snapshot
 from app.auth.models import Role, User
 from app.authority import authority_profile
 from app.db import next_in_sequence, utcnow
@@ -112,12 +112,7 @@ def status_label(status: Status) -> str:
 
 
 def _snapshot(registration: Registration, *names: str) -> dict:
-    values = {}
-    for name in ("status",) + names:
-        value = getattr(registration, name)
-        values[name] = value.name if hasattr(value, "name") else (
-            value.isoformat() if isinstance(value, (date, datetime)) else value)
-    return values
+    return snapshot(registration, ("status",) + names)
 
 
 def _transition(actor: User, registration: Registration, action: str, expected_version: int | None,
