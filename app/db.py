@@ -1,11 +1,13 @@
 """Declarative base, naming convention and small database helpers."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from app.clock import utcnow  # noqa: F401  (models take their defaults from the one clock)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -14,11 +16,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):

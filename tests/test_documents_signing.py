@@ -28,6 +28,7 @@ from app.documents.signing import (
     validate_pdf_signature,
     validate_pdf_signatures,
 )
+from tests.conftest import at_frozen_instant
 
 LETTER_LINES = (
     "UY BAN NHAN DAN TINH DEMO",
@@ -70,7 +71,8 @@ def byte_range(signed: bytes, field: str = "Signature1") -> list[int]:
 # take a fraction of a second to a second on a CI machine.
 @pytest.fixture(scope="module")
 def dev_cert(tmp_path_factory) -> tuple[Path, Path]:
-    return make_dev_certificate(tmp_path_factory.mktemp("signer"))
+    with at_frozen_instant():
+        return make_dev_certificate(tmp_path_factory.mktemp("signer"))
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,8 @@ def unsigned() -> bytes:
 
 @pytest.fixture(scope="module")
 def signed(dev_cert, unsigned) -> bytes:
-    return sign(unsigned, dev_cert, signer_name="Nguyễn Văn DEMO")
+    with at_frozen_instant():
+        return sign(unsigned, dev_cert, signer_name="Nguyễn Văn DEMO")
 
 
 # -- the development certificate ------------------------------------------------------------------

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from PIL import Image
 
+from app.clock import local_today
 from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.outlets.models import CrewMember
@@ -63,7 +64,7 @@ def test_from_outlet_to_approval(app, client, db, mailbox, make_user, make_place
     assert response.status_code == 302
     response = post_form(client, "/outlet/crew/new", {
         "full_name": "Ingrid Larsen", "nationality": "NO", "date_of_birth": "1985-04-12", "role": "reporter",
-        "passport_number": "n1234567", "passport_expiry": (date.today() + timedelta(days=900)).isoformat(),
+        "passport_number": "n1234567", "passport_expiry": (local_today() + timedelta(days=900)).isoformat(),
         "press_card_number": "PC-1", "photo": (io.BytesIO(png_bytes()), "ingrid.png")})
     assert response.status_code == 302, response.get_data(as_text=True)
     member = db.session.scalar(sa.select(CrewMember))
@@ -74,7 +75,7 @@ def test_from_outlet_to_approval(app, client, db, mailbox, make_user, make_place
     registration = db.session.scalar(sa.select(Registration))
     assert response.location == f"/registrations/{registration.id}/edit"
     assert re.fullmatch(r"PD-\d{4}-00001", registration.reference)
-    start = date.today() + timedelta(days=30)
+    start = local_today() + timedelta(days=30)
     data = registration_form(registration.id, registration.version, [str(member.id)], border_gate.id, start,
                              save="Save draft")
     response = post_form(client, f"/registrations/{registration.id}/edit", data)
@@ -107,7 +108,7 @@ def test_from_outlet_to_approval(app, client, db, mailbox, make_user, make_place
                                            border_gate.id, start, send="Submit"), follow_redirects=True)
     assert "Submitted. The province replies by" in response.get_data(as_text=True)
     registration = db.session.get(Registration, registration.id)
-    assert registration.status is Status.submitted and registration.due_date > date.today()
+    assert registration.status is Status.submitted and registration.due_date > local_today()
     assert mailbox.to(correspondent.email)[-1]["Subject"] == f"We received your registration {registration.reference}"
     [to_officer] = mailbox.to(officer.email)
     assert to_officer["Subject"] == f"Hồ sơ {registration.reference} cần xem xét"
@@ -188,7 +189,7 @@ def test_validation_messages_next_to_the_fields(client, db, make_registration):
     registration, correspondent = make_registration(Status.draft)
     login(client, correspondent.email)
     crew_id = db.session.get(Registration, registration.id).crew_members[0].id
-    start = date.today() + timedelta(days=20)
+    start = local_today() + timedelta(days=20)
     data = registration_form(registration.id, registration.version, [str(crew_id)], "", start,
                              end_date=(start - timedelta(days=1)).isoformat(), save="Save draft")
     data["itinerary-0-place_text"] = "Somewhere"
@@ -203,7 +204,7 @@ def test_itinerary_dates_outside_the_programme_are_refused(client, db, make_regi
     registration, correspondent = make_registration(Status.draft)
     login(client, correspondent.email)
     crew_id = db.session.get(Registration, registration.id).crew_members[0].id
-    start = date.today() + timedelta(days=20)
+    start = local_today() + timedelta(days=20)
     data = registration_form(registration.id, registration.version, [str(crew_id)], "", start, save="Save draft")
     data["itinerary-0-place_text"] = "Somewhere"
     data["itinerary-1-day"] = (start + timedelta(days=10)).isoformat()

@@ -47,6 +47,8 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from app.clock import utcnow
+
 CERT_FILENAME = "signer-cert.pem"
 KEY_FILENAME = "signer-key.pem"
 RSA_KEY_SIZE = 3072
@@ -94,7 +96,7 @@ def make_dev_certificate(
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = utcnow().replace(microsecond=0)
     public_key = key.public_key()
     cert = (
         x509.CertificateBuilder()

@@ -25,7 +25,7 @@ from app.indicators.report_pdf import render_report
 from app.indicators.service import build_report, unit_name
 from app.indicators.tables import Figure, Table
 from app.indicators.xlsx import MEDIA_TYPE, build_workbook
-from app.registrations.service import local_today
+from app.clock import local_today
 
 staff_required = roles_required(Role.officer, Role.leader)
 

@@ -17,7 +17,7 @@ from app.auth.models import Role
 from app.auth.permissions import roles_required
 from app.errors import render_error
 from app.extensions import csrf, db, limiter
-from app.registrations.service import local_today
+from app.clock import local_today
 from app.visits import bp, service
 from app.visits.forms import CalendarLinkForm
 

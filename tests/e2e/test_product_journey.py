@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 from PIL import Image
 from playwright.sync_api import expect
 
+from app.clock import local_today
 from app.auth.models import Role
 from app.registrations.models import Status
 from tests.e2e.conftest import wait_for_mail
@@ -28,7 +29,7 @@ def test_correspondent_reports_a_publication_and_staff_evaluate_it(new_page, liv
                                                     assigned_to=officer)
     screenshot = tmp_path / "front-page.png"
     Image.new("RGB", (320, 200), (240, 240, 230)).save(screenshot)
-    published_on = date.today() - timedelta(days=3)
+    published_on = local_today() - timedelta(days=3)
 
     # The correspondent finds the report from the registration page.
     reporter = new_page()

@@ -5,11 +5,12 @@ blocked until the border guard has answered, approves it.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from PIL import Image
 from playwright.sync_api import expect
 
+from app.clock import local_today
 from app.auth.models import Role
 from tests.conftest import TEST_PASSWORD, TINY_PDF
 from tests.e2e.conftest import wait_for_mail
@@ -67,7 +68,7 @@ def test_border_area_programme_is_registered_reviewed_and_approved(new_page, liv
     leader = make_user(Role.leader, locale="en", full_name="Minh Leader")
     make_place(name="Phường Tân Ninh")
     border_place = make_place(name="Xã Biên Giới", border=True)
-    start = date.today() + timedelta(days=30)
+    start = local_today() + timedelta(days=30)
     end = start + timedelta(days=2)
     permit_file = tmp_path / "mofa-permit.pdf"
     permit_file.write_bytes(TINY_PDF)
