@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
+HOST ?= 127.0.0.1
+DEV_MAIL_PORT ?= 8025
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask
 export FLASK_APP := wsgi.py
@@ -34,14 +36,33 @@ translations-update: $(VENV)/.installed
 	$(BIN)/pybabel update -i messages.pot -d app/translations --width 100
 	rm -f messages.pot
 
+# `make run` serves three processes, stopped together by Ctrl-C (the traps below): the site
+# (`flask run`), the mail worker (`flask outbox worker`, as in production) and a local SMTP catcher
+# (`flask devmail serve`, read at /dev/mail/). HOST=0.0.0.0 serves the local network and sets the
+# public address (email links, permit QR codes) to this machine's LAN address, for a phone.
 run: install
 	PRESSDESK_ENV_NAME=development $(FLASK) db upgrade
 	PRESSDESK_ENV_NAME=development $(FLASK) demo load --if-empty
-	@echo "PressDesk (DEMO data) on http://127.0.0.1:$(PORT): log in as correspondent@, officer@, leader@ or admin@example.org, password pressdesk-demo"
-	PRESSDESK_ENV_NAME=development $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@export PRESSDESK_ENV_NAME=development PRESSDESK_MAIL_SERVER=127.0.0.1 PRESSDESK_MAIL_PORT=$(DEV_MAIL_PORT) \
+	    PRESSDESK_MAIL_USE_TLS=false PRESSDESK_MAIL_USE_SSL=false PRESSDESK_MAIL_USERNAME=null; \
+	address="$(HOST)"; \
+	if [ "$(HOST)" = "0.0.0.0" ]; then \
+	    address=$$($(FLASK) devmail lan-address) || { echo "No LAN address found: links use 127.0.0.1."; address=127.0.0.1; }; \
+	fi; \
+	export PRESSDESK_BASE_URL="http://$$address:$(PORT)"; \
+	$(FLASK) devmail serve --port $(DEV_MAIL_PORT) & catcher=$$!; \
+	$(FLASK) outbox worker --poll-seconds 1 & worker=$$!; \
+	trap 'kill -TERM $$catcher $$worker 2>/dev/null; wait $$catcher $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "PressDesk (DEMO data) on $$PRESSDESK_BASE_URL: log in as correspondent@, officer@, leader@ or admin@example.org, password pressdesk-demo"; \
+	if [ "$(HOST)" = "0.0.0.0" ]; then echo "On a phone on the same network: $$PRESSDESK_BASE_URL"; fi; \
+	echo "Mail the site sends is caught, not delivered: read it at $$PRESSDESK_BASE_URL/dev/mail/"; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Both cores: each xdist worker has its own SMTP server, database and live server (tests/conftest.py).
+TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

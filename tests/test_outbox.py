@@ -1,4 +1,6 @@
-"""The mail outbox: stored with the change, sent after commit, retried, never twice."""
+"""The mail outbox: stored with the change, sent by a worker outside any request, retried for days,
+never twice. (The fault tests, with a silent SMTP server and a week of outage, are in
+test_outbox_faults.py.)"""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +21,7 @@ def signup(client, email="reporter@example.com", locale="en"):
                                          "password_again": PASSWORD, "locale": locale})
 
 
-def test_message_is_sent_right_after_the_request(client, db, mailbox):
+def test_message_is_sent_by_the_workers_pass_after_the_request(client, db, mailbox):
     signup(client)
     [message] = mailbox.messages
     assert message["To"] == "reporter@example.com"
@@ -67,23 +69,118 @@ def test_a_failed_transaction_queues_no_mail(app, db, mailbox):
     assert mailbox.messages == []
 
 
-def test_backoff_grows_and_is_capped():
-    assert [backoff(attempt).total_seconds() for attempt in (1, 2, 3, 4)] == [60, 120, 240, 480]
-    assert backoff(30) == timedelta(hours=6)
+def test_backoff_grows_and_is_capped_at_an_hour(app):
+    with app.app_context():
+        assert [backoff(attempt).total_seconds() for attempt in (1, 2, 3, 4)] == [60, 120, 240, 480]
+        assert backoff(7) == timedelta(hours=1) and backoff(500) == timedelta(hours=1)
+        app.config["OUTBOX_MAX_BACKOFF_SECONDS"] = 600
+        assert backoff(30) == timedelta(minutes=10)
 
 
-def test_gives_up_after_the_configured_attempts(app, client, db, smtp_server, mailbox):
-    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+def test_gives_up_after_the_configured_hours_then_retry_failed_puts_it_back(app, client, db, smtp_server, mailbox,
+                                                                              runner, frozen_clock):
+    app.config["OUTBOX_GIVE_UP_AFTER_HOURS"] = 2
     smtp_server.stop()
     try:
         signup(client)
         with app.app_context():
+            frozen_clock.shift(timedelta(hours=1))
             assert send_due(ignore_backoff=True) == (0, 1)
-            assert send_due(ignore_backoff=True) == (0, 0)
+            assert db.session.scalar(sa.select(OutboxMessage)).failed_at is None
+            frozen_clock.shift(timedelta(hours=1, minutes=1))
+            assert send_due(ignore_backoff=True) == (0, 1)
+            assert send_due(ignore_backoff=True) == (0, 0)  # given up: no more attempts
     finally:
         smtp_server.start()
     stored = db.session.scalar(sa.select(OutboxMessage))
-    assert stored.attempts == 2 and stored.failed_at is not None and stored.sent_at is None
+    assert stored.attempts == 3 and stored.failed_at is not None and stored.sent_at is None
+    assert "1 failed message(s) queued again." in runner.invoke(args=["outbox", "retry-failed"]).output
+    assert "Sent 1, failed 0." in runner.invoke(args=["outbox", "send"]).output
+    stored = db.session.scalar(sa.select(OutboxMessage))
+    assert stored.sent_at is not None and stored.failed_at is None and stored.retried_at is not None
+    assert len(mailbox.to("reporter@example.com")) == 1
+
+
+def test_no_request_talks_to_smtp(app, client, db, mailbox, monkeypatch):
+    """The request only writes the row; delivery is the worker's (here: nobody's)."""
+    import smtplib
+
+    def no_smtp(*args, **kwargs):
+        raise AssertionError("a request talked to SMTP")
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", no_smtp)
+    client.deliver_mail = False
+    response = signup(client)
+    assert response.status_code == 200
+    waiting = db.session.scalar(sa.select(OutboxMessage))
+    assert waiting.sent_at is None and waiting.attempts == 0 and waiting.claim_token is None
+    assert mailbox.messages == []
+
+
+def test_the_worker_loop_sends_what_is_queued_and_stops_cleanly(app, client, db, mailbox):
+    import threading
+    import time
+
+    from app.outbox.service import run_worker
+
+    client.deliver_mail = False
+    stop = threading.Event()
+
+    def work():
+        with app.app_context():
+            run_worker(stop, poll_seconds=0.05)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        signup(client)
+        deadline = time.monotonic() + 10
+        while not mailbox.to("reporter@example.com") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert len(mailbox.to("reporter@example.com")) == 1
+    assert db.session.scalar(sa.select(OutboxMessage.sent_at)) is not None
+
+
+def test_send_command_is_bounded_in_time(app, client, db, mailbox, runner):
+    client.deliver_mail = False
+    signup(client)
+    assert "Sent 0, failed 0." in runner.invoke(args=["outbox", "send", "--max-seconds", "0"]).output
+    assert mailbox.messages == []
+    assert "Sent 1, failed 0." in runner.invoke(args=["outbox", "send", "--max-seconds", "5"]).output
+
+
+def test_an_expired_claim_is_taken_over_and_the_old_sender_cannot_record(app, client, db, mailbox):
+    from app.outbox import service
+
+    client.deliver_mail = False
+    signup(client)
+    with app.app_context():
+        token, [first] = service._claim(10, False, None)
+        # The first sender's lease runs out (it crashed): another sender takes the message.
+        db.session.execute(sa.update(OutboxMessage).values(claimed_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert send_due() == (1, 0)
+        service._record_failure(first, token, OSError("late"))  # the crashed sender wakes up: no effect
+    stored = db.session.scalar(sa.select(OutboxMessage))
+    assert stored.sent_at is not None and stored.last_error is None and stored.attempts == 1
+    assert len(mailbox.messages) == 1
+
+
+def test_a_message_whose_lease_is_nearly_over_is_released_not_sent(app, client, db, mailbox, monkeypatch):
+    from app.outbox import service
+
+    client.deliver_mail = False
+    signup(client)
+    monkeypatch.setattr(service, "lease_seconds", lambda: 5)  # less than 10 x MAIL_TIMEOUT
+    with app.app_context():
+        assert send_due() == (0, 0)
+    stored = db.session.scalar(sa.select(OutboxMessage))
+    assert stored.claim_token is None and stored.claimed_until is None and stored.attempts == 0
+    assert mailbox.messages == []
 
 
 def test_a_claimed_message_is_not_sent_by_a_second_sender(app, client, db, smtp_server, mailbox):

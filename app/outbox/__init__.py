@@ -1,62 +1,70 @@
-"""Transactional outbox for mail."""
-from functools import partial
+"""Transactional outbox for mail: `flask outbox worker|send|retry-failed`, the admin Outbox page,
+and the staff banner when mail is not going out."""
+from __future__ import annotations
+
+import signal
+import threading
+import time
 
 import click
-from flask import Flask, current_app
+from flask import Blueprint, Flask
 from flask.cli import AppGroup
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from app.outbox.service import COMMITTED_KEY, PENDING_KEY, send_due
-
+bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
 outbox_cli = AppGroup("outbox", help="The mail outbox.")
+
+
+@outbox_cli.command("worker")
+@click.option("--poll-seconds", type=float, default=None,
+              help="Pause between two looks at the queue (default PRESSDESK_OUTBOX_WORKER_POLL_SECONDS).")
+def worker_command(poll_seconds: float | None) -> None:
+    """Send queued mail as it becomes due, until stopped (SIGTERM or Ctrl-C finish the message under way)."""
+    from app.outbox.service import run_worker
+
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    run_worker(stop, poll_seconds=poll_seconds)
 
 
 @outbox_cli.command("send")
 @click.option("--all", "ignore_backoff", is_flag=True, help="Also retry messages still waiting out their backoff.")
-def send_command(ignore_backoff: bool) -> None:
-    """Send the queued messages that are due (run it from cron every minute)."""
-    sent, failed = send_due(ignore_backoff=ignore_backoff)
+@click.option("--max-seconds", type=float, default=50.0, show_default=True,
+              help="Start no new message after this long (an exchange under way is bounded by MAIL_TIMEOUT).")
+def send_command(ignore_backoff: bool, max_seconds: float) -> None:
+    """Send the queued messages that are due, then exit (for cron, every minute, instead of the worker)."""
+    from app.outbox.service import send_due
+
+    deadline = time.monotonic() + max_seconds
+    sent = failed = 0
+    while time.monotonic() < deadline:
+        batch_sent, batch_failed = send_due(ignore_backoff=ignore_backoff, deadline=deadline)
+        sent, failed = sent + batch_sent, failed + batch_failed
+        if batch_sent < 100 or batch_failed:  # the queue is empty, or SMTP is down: done for this run
+            break
     click.echo(f"Sent {sent}, failed {failed}.")
 
 
-def _after_commit(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, None)
-    if pending:
-        session.info.setdefault(COMMITTED_KEY, []).extend(pending)
+@outbox_cli.command("retry-failed")
+def retry_failed_command() -> None:
+    """Put every message that was given up back in the queue, due now."""
+    from app.extensions import db
+    from app.outbox.service import retry_failed
 
-
-def _after_soft_rollback(session: Session, previous_transaction) -> None:
-    # A rolled-back savepoint inside a transaction that goes on does not discard the mail
-    # queued before it; only the rollback of the whole transaction does.
-    if not previous_transaction.nested:
-        session.info.pop(PENDING_KEY, None)
-
-
-def _deliver_after_response(app: Flask, message_ids: list[int]) -> None:
-    """Runs when the response is closed: the user does not wait for SMTP."""
-    with app.app_context():
-        try:
-            send_due(message_ids=message_ids)
-        except Exception:  # the cron run retries; never let mail break a finished request
-            app.logger.exception("outbox: delivery after the response failed")
-        finally:
-            from app.extensions import db
-
-            db.session.remove()
+    count = retry_failed()
+    db.session.commit()
+    click.echo(f"{count} failed message(s) queued again.")
 
 
 def init_app(app: Flask) -> None:
-    from app.extensions import db
+    from app.outbox import routes  # noqa: F401
+    from app.outbox.service import mail_trouble_for_page
 
     app.cli.add_command(outbox_cli)
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
-
-    @app.after_request
-    def deliver_committed_mail(response):
-        committed = db.session.info.pop(COMMITTED_KEY, None)
-        if committed and current_app.config["OUTBOX_SEND_AFTER_REQUEST"]:
-            response.call_on_close(partial(_deliver_after_response, current_app._get_current_object(), committed))
-        return response
+    app.register_blueprint(bp)
+    # Called by base.html for staff only, so other pages (and emails) never run the query.
+    app.jinja_env.globals["mail_trouble"] = mail_trouble_for_page

@@ -1,31 +1,62 @@
-"""Queue mail in the caller's transaction; send what is due after commit.
+"""Queue mail in the caller's transaction; a sender outside any request delivers what is due.
 
-A request never waits on SMTP to decide whether its data is saved: the message
-is a row written with the change, and delivery happens after the response (and
-again from `flask outbox send`, run by cron) until the SMTP server accepts it.
+A request never waits on SMTP: the message is a row written with the change that causes it, and
+`flask outbox worker` (or `flask outbox send` from cron) delivers it. A sender never talks to
+SMTP inside a database transaction:
+
+1. claim: one short transaction takes a batch of due messages (`FOR UPDATE SKIP LOCKED` on
+   PostgreSQL, so several workers share the work; SQLite has one writer at a time anyway) and
+   marks them with a lease and a random claim token, then commits;
+2. send, holding no transaction and no lock;
+3. record: another short transaction writes the outcome, only while the claim is still ours.
+
+A sender never starts sending a message whose lease is about to run out, so no other sender can
+take it over while it is being sent. (SMTP itself can still duplicate: a server that accepted the
+message but whose "250" never arrived is retried. That is the protocol's at-least-once.)
+
+Failures are retried with capped exponential backoff (1, 2, 4... minutes, at most
+OUTBOX_MAX_BACKOFF_SECONDS) until OUTBOX_GIVE_UP_AFTER_HOURS after the message was queued; then
+it is marked failed, listed on the admin Outbox page and counted in the staff banner, until
+`flask outbox retry-failed` or the page puts it back. Nothing is ever deleted.
 """
 from __future__ import annotations
 
 import logging
+import secrets
+import smtplib
+import socket
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_mail import Message
 
-from app.db import utcnow
-from app.extensions import db, mail
+from app.clock import utcnow
+from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.outbox.smtp import open_connection
 
 log = logging.getLogger(__name__)
 
-PENDING_KEY = "outbox_pending_ids"
-COMMITTED_KEY = "outbox_committed_ids"
-CLAIM_SECONDS = 300
 BACKOFF_BASE_SECONDS = 60
-BACKOFF_MAX_SECONDS = 6 * 3600
+CLAIM_BATCH = 10
+# A claim lasts at least this long, and at least LEASE_TIMEOUTS times MAIL_TIMEOUT.
+MIN_LEASE_SECONDS = 300
+LEASE_TIMEOUTS = 30
+# A message is sent only while its lease has this many MAIL_TIMEOUTs left: one SMTP exchange is at
+# most a handful of replies (greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, end of data), each
+# bounded by MAIL_TIMEOUT.
+SEND_MARGIN_TIMEOUTS = 10
+# The staff banner: mail counts as failing when a message has waited this long.
+FAILING_AFTER = timedelta(minutes=30)
 
+
+# --- queueing (in the caller's transaction) ------------------------------------------------
 
 def queue_email(recipient: str, template: str, locale: str, subject, **context) -> OutboxMessage:
     """Render `templates/email/<template>.txt|.html` in `locale` and store it in the outbox.
@@ -44,79 +75,303 @@ def queue_email(recipient: str, template: str, locale: str, subject, **context) 
         )
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(PENDING_KEY, []).append(message.id)
     return message
 
 
 def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, ... minutes after each failure, at most six hours."""
-    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+    """1, 2, 4, ... minutes after each failure, at most OUTBOX_MAX_BACKOFF_SECONDS (an hour)."""
+    cap = int(current_app.config["OUTBOX_MAX_BACKOFF_SECONDS"])
+    exponent = min(max(attempts - 1, 0), 30)
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** exponent, cap))
 
 
-def send_due(*, now: datetime | None = None, message_ids: list[int] | None = None, ignore_backoff: bool = False,
-             limit: int = 100) -> tuple[int, int]:
-    """Send the messages that are due; return (sent, failed). Commits per message."""
-    now = now or utcnow()
-    query = sa.select(OutboxMessage.id).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)
-    )
-    if message_ids is not None:
-        query = query.where(OutboxMessage.id.in_(message_ids))
-    if not ignore_backoff:
-        query = query.where(OutboxMessage.next_attempt_at <= now)
-    ids = db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
-    db.session.rollback()
+# --- sending (outside any request; the sender owns its transactions) --------------------------
+
+@dataclass
+class _Claimed:
+    id: int
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: Optional[str]
+    trying_since: datetime
+    attempts: int
+    claimed_until: datetime
+
+
+class _Unreachable(Exception):
+    """The SMTP server could not be reached: the rest of the batch gets the same error."""
+
+
+def lease_seconds() -> float:
+    return max(MIN_LEASE_SECONDS, LEASE_TIMEOUTS * float(current_app.config["MAIL_TIMEOUT"]))
+
+
+def send_due(*, ignore_backoff: bool = False, message_ids: list[int] | None = None, limit: int = 100,
+             deadline: float | None = None, stop: threading.Event | None = None) -> tuple[int, int]:
+    """Send up to `limit` messages that are due; return (sent, failed attempts).
+
+    `deadline` (time.monotonic()) and `stop` end the pass between two messages. A pass whose
+    connection to the SMTP server fails records the failure on its batch and ends: the next pass
+    (the worker's next poll, cron's next minute) tries again.
+    """
+    db.session.rollback()  # never talk to SMTP with a transaction open, not even one left by the caller
     sent = failed = 0
-    for message_id in ids:
-        if not _claim(message_id, now):
-            continue
-        outcome = _deliver(message_id)
-        sent += outcome
-        failed += not outcome
+    connection = open_connection()
+    try:
+        while sent + failed < limit:
+            if _should_stop(deadline, stop):
+                break
+            token, batch = _claim(min(CLAIM_BATCH, limit - sent - failed), ignore_backoff, message_ids)
+            if not batch:
+                break
+            unreachable = None
+            for index, message in enumerate(batch):
+                if unreachable is None and (_should_stop(deadline, stop) or not _lease_allows_sending(message)):
+                    _release(token, [later.id for later in batch[index:]])
+                    return sent, failed
+                if unreachable is not None:
+                    _record_failure(message, token, unreachable)
+                    failed += 1
+                    continue
+                try:
+                    connection.deliver(_mail_message(message))
+                except Exception as error:  # refused, timed out, recipient rejected, dropped
+                    connection.close(polite=False)
+                    _record_failure(message, token, error)
+                    failed += 1
+                    if _is_unreachable(error, connection):
+                        unreachable = error
+                else:
+                    _record_success(message, token)
+                    sent += 1
+            if unreachable is not None:
+                break
+    finally:
+        connection.close()
+        db.session.rollback()
     return sent, failed
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    """Take the message for this sender; False when another sender has it or it is sent."""
-    result = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.sent_at.is_(None),
-            sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        )
-        .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-    )
-    db.session.commit()
-    return result.rowcount == 1
+def _should_stop(deadline: float | None, stop: threading.Event | None) -> bool:
+    return (deadline is not None and time.monotonic() >= deadline) or (stop is not None and stop.is_set())
 
 
-def _deliver(message_id: int) -> bool:
-    message = db.session.get(OutboxMessage, message_id)
-    try:
-        mail.send(
-            Message(
-                subject=message.subject,
-                recipients=[message.recipient],
-                body=message.body_text,
-                html=message.body_html,
-                sender=current_app.config["MAIL_DEFAULT_SENDER"],
-            )
-        )
-    except Exception as error:  # SMTP down, refused, timed out, recipient rejected
-        message.attempts += 1
-        message.last_error = f"{type(error).__name__}: {error}"[:2000]
-        message.claimed_until = None
-        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-            message.failed_at = utcnow()
-        else:
-            message.next_attempt_at = utcnow() + backoff(message.attempts)
-        db.session.commit()
-        log.warning("outbox: message %s not sent (attempt %s): %s", message_id, message.attempts, error)
+def _lease_allows_sending(message: _Claimed) -> bool:
+    margin = timedelta(seconds=SEND_MARGIN_TIMEOUTS * float(current_app.config["MAIL_TIMEOUT"]))
+    return utcnow() + margin < message.claimed_until
+
+
+def _is_unreachable(error: Exception, connection) -> bool:
+    """A failure to reach or greet the server, not a refusal of this one message."""
+    if isinstance(error, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
         return False
-    message.attempts += 1
-    message.sent_at = utcnow()
-    message.claimed_until = None
-    message.last_error = None
-    db.session.commit()
-    return True
+    return isinstance(error, (OSError, socket.timeout, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected,
+                              smtplib.SMTPAuthenticationError, smtplib.SMTPHeloError))
+
+
+def _claim(count: int, ignore_backoff: bool, message_ids: list[int] | None) -> tuple[str, list[_Claimed]]:
+    """Take up to `count` due messages in one short transaction, and commit."""
+    now = utcnow()
+    token = secrets.token_hex(16)
+    until = now + timedelta(seconds=lease_seconds())
+    due = (
+        sa.select(OutboxMessage.id)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+               sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(count)
+        .with_for_update(skip_locked=True)  # PostgreSQL: rows another sender is claiming are skipped
+    )
+    if not ignore_backoff:
+        due = due.where(OutboxMessage.next_attempt_at <= now)
+    if message_ids is not None:
+        due = due.where(OutboxMessage.id.in_(message_ids))
+    try:
+        # The UPDATE comes first, so that on SQLite the claim is a write from its first statement.
+        db.session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id.in_(due)).values(claimed_until=until, claim_token=token),
+            execution_options={"synchronize_session": False},
+        )
+        rows = db.session.execute(
+            sa.select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
+                      OutboxMessage.body_html, OutboxMessage.retried_at, OutboxMessage.created_at,
+                      OutboxMessage.attempts)
+            .where(OutboxMessage.claim_token == token).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        ).all()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return token, [_Claimed(id=row.id, recipient=row.recipient, subject=row.subject, body_text=row.body_text,
+                            body_html=row.body_html, trying_since=row.retried_at or row.created_at,
+                            attempts=row.attempts, claimed_until=until) for row in rows]
+
+
+def _mail_message(message: _Claimed) -> Message:
+    return Message(subject=message.subject, recipients=[message.recipient], body=message.body_text,
+                   html=message.body_html, sender=current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+def _ours(message_id: int, token: str):
+    return sa.update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+
+
+def _write(statement) -> int:
+    try:
+        rowcount = db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return rowcount
+
+
+def _record_success(message: _Claimed, token: str) -> None:
+    if not _write(_ours(message.id, token).values(
+            sent_at=utcnow(), attempts=OutboxMessage.attempts + 1, last_error=None, claimed_until=None,
+            claim_token=None)):
+        log.error("outbox: message %s was sent after its claim was lost", message.id)
+
+
+def _record_failure(message: _Claimed, token: str, error: Exception) -> None:
+    now = utcnow()
+    attempts = message.attempts + 1
+    give_up_at = message.trying_since + timedelta(hours=float(current_app.config["OUTBOX_GIVE_UP_AFTER_HOURS"]))
+    values = {"attempts": OutboxMessage.attempts + 1, "last_error": f"{type(error).__name__}: {error}"[:2000],
+              "claimed_until": None, "claim_token": None, "next_attempt_at": now + backoff(attempts)}
+    if now >= give_up_at:
+        values["failed_at"] = now
+        log.error("outbox: message %s given up after %s attempts since %s: %s", message.id, attempts,
+                  message.trying_since.isoformat(), error)
+    else:
+        log.warning("outbox: message %s not sent (attempt %s): %s", message.id, attempts, error)
+    _write(_ours(message.id, token).values(**values))
+
+
+def _release(token: str, message_ids: list[int]) -> None:
+    """Give back claimed messages this pass will not send (deadline, stop, lease too short)."""
+    _write(sa.update(OutboxMessage).where(OutboxMessage.claim_token == token, OutboxMessage.id.in_(message_ids))
+           .values(claimed_until=None, claim_token=None))
+
+
+def run_worker(stop: threading.Event, *, poll_seconds: float | None = None) -> None:
+    """Send what is due until `stop` is set: the loop of `flask outbox worker` (needs an app context)."""
+    poll = float(poll_seconds if poll_seconds is not None else current_app.config["OUTBOX_WORKER_POLL_SECONDS"])
+    log.info("outbox worker started (poll every %s s, SMTP timeout %s s)", poll, current_app.config["MAIL_TIMEOUT"])
+    while not stop.is_set():
+        busy = False
+        try:
+            sent, failed = send_due(stop=stop, limit=CLAIM_BATCH)
+            busy = sent == CLAIM_BATCH  # a full batch went out: more may be waiting
+        except Exception:  # the database restarting, say: log, wait, try again
+            log.exception("outbox worker: a send pass failed")
+        finally:
+            db.session.remove()
+        if not busy:
+            stop.wait(poll)
+    log.info("outbox worker stopped")
+
+
+# --- the admin page and the CLI (they own their transactions: the caller commits) -------------
+
+class OutboxError(Exception):
+    """An action on the outbox that cannot be done (shown to the admin)."""
+
+
+def retry_failed() -> int:
+    """Put every given-up message back in the queue, due now, with a fresh give-up period."""
+    now = utcnow()
+    return db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_not(None))
+        .values(failed_at=None, next_attempt_at=now, retried_at=now, claimed_until=None, claim_token=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+
+
+def resend(message_id: int) -> OutboxMessage:
+    """Send one message again: an unsent one becomes due now; a sent one is queued again as a copy."""
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        raise OutboxError("no such message")
+    now = utcnow()
+    if message.sent_at is None:
+        if message.claim_token is not None and message.claimed_until and message.claimed_until > now:
+            raise OutboxError("being sent")
+        if message.failed_at is not None:
+            message.retried_at = now  # a fresh give-up period
+        message.failed_at = None
+        message.next_attempt_at = now
+        db.session.flush()
+        return message
+    copy = OutboxMessage(recipient=message.recipient, subject=message.subject, body_text=message.body_text,
+                         body_html=message.body_html, template=message.template, locale=message.locale)
+    db.session.add(copy)
+    db.session.flush()
+    return copy
+
+
+def queue_test_message(address: str, locale: str, sender_name: str) -> OutboxMessage:
+    from flask_babel import lazy_gettext as _l
+
+    return queue_email(address, "test_message", locale, _l("PressDesk test message"), sender_name=sender_name,
+                       base_url=current_app.config["BASE_URL"])
+
+
+STATES = ("pending", "failed", "sent")
+
+
+def messages_query(state: str):
+    query = sa.select(OutboxMessage)
+    if state == "sent":
+        return query.where(OutboxMessage.sent_at.is_not(None)).order_by(OutboxMessage.sent_at.desc(),
+                                                                         OutboxMessage.id.desc())
+    query = query.where(OutboxMessage.sent_at.is_(None))
+    if state == "failed":
+        return query.where(OutboxMessage.failed_at.is_not(None)).order_by(OutboxMessage.failed_at.desc(),
+                                                                          OutboxMessage.id.desc())
+    return query.where(OutboxMessage.failed_at.is_(None)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+
+
+@dataclass
+class MailHealth:
+    pending: int
+    failed: int
+    oldest_pending_at: Optional[datetime]
+
+    @property
+    def stalled(self) -> bool:
+        """Mail is failing: a message has waited more than 30 minutes (SMTP down, or no worker running)."""
+        return self.oldest_pending_at is not None and self.oldest_pending_at < utcnow() - FAILING_AFTER
+
+    @property
+    def trouble(self) -> bool:
+        return self.stalled or self.failed > 0
+
+
+def mail_health() -> MailHealth:
+    """Counts of unsent messages and the age of the oldest: one query over the unsent rows (the
+    index on sent_at, failed_at, next_attempt_at keeps sent rows out of it)."""
+    pending = OutboxMessage.failed_at.is_(None)
+    row = db.session.execute(
+        sa.select(sa.func.count(sa.case((pending, 1))), sa.func.count(OutboxMessage.failed_at),
+                  sa.func.min(sa.case((pending, sa.func.coalesce(OutboxMessage.retried_at, OutboxMessage.created_at)),
+                                      else_=None)))
+        .where(OutboxMessage.sent_at.is_(None))
+    ).one()
+    oldest = row[2]
+    if isinstance(oldest, str):  # SQLite returns min() of a CASE as text, without the column's type
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        from datetime import timezone
+
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return MailHealth(pending=row[0], failed=row[1], oldest_pending_at=oldest)
+
+
+def mail_trouble_for_page() -> MailHealth | None:
+    """The staff banner's facts, once per request; None when mail is going out."""
+    if "outbox_health" not in g:
+        health = mail_health()
+        g.outbox_health = health if health.trouble else None
+    return g.outbox_health

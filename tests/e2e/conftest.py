@@ -68,40 +68,34 @@ def app_config(app_config, live_server_port):
     return app_config
 
 
-def close_after_body(app):
-    """The WSGI app, with each response closed as soon as its body is written.
-
-    Werkzeug's development server closes a response only after draining the request socket,
-    and skips the close when that read fails because the browser has already reset the
-    connection (it does, after a redirect, now and then). The outbox delivers mail from the
-    response's close callback, so an email would then wait for `flask outbox send` and a test
-    waiting for it would fail at random. Production servers (gunicorn) always close.
-    """
-
-    def wrapped(environ, start_response):
-        body = app(environ, start_response)
-        try:
-            yield from body
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-
-    return wrapped
-
-
 class LiveServer:
+    """The app on a threaded Werkzeug server, and beside it the real outbox worker loop
+    (`run_worker`, what `flask outbox worker` runs) in a thread of its own, as in production."""
+
     def __init__(self, app, port: int):
-        self.server = make_server("127.0.0.1", port, close_after_body(app), threaded=True)
+        self.app = app
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name=f"live-server-{port}", daemon=True)
+        self.stop_worker = threading.Event()
+        self.worker = threading.Thread(target=self._work, name=f"outbox-worker-{port}", daemon=True)
+
+    def _work(self) -> None:
+        from app.outbox.service import run_worker
+
+        with self.app.app_context():
+            run_worker(self.stop_worker, poll_seconds=0.1)
 
     def start(self) -> None:
         self.thread.start()
+        self.worker.start()
 
     def stop(self) -> None:
+        self.stop_worker.set()
         self.server.shutdown()  # stops serve_forever and waits for it
         self.server.server_close()
         self.thread.join(timeout=5)
+        self.worker.join(timeout=15)
 
 
 @pytest.fixture
@@ -185,7 +179,7 @@ def page(new_page):
 # --- mail ---------------------------------------------------------------------
 
 def wait_for_mail(mailbox, address: str, timeout: float = 5):
-    """The messages to `address`, waiting for the first one: the live server delivers after the response."""
+    """The messages to `address`, waiting for the first one: the worker beside the live server sends them."""
     deadline = time.monotonic() + timeout
     while True:
         with mailbox.lock:
