@@ -1,4 +1,8 @@
-"""Error pages in the user's language, never a traceback; roll back on error."""
+"""Error pages in the user's language, never a traceback; roll back on error.
+
+Every error page shows the request's reference (its X-Request-ID, app/ops/logs.py) so that a user
+can quote it and the department find the log lines of that request.
+"""
 from __future__ import annotations
 
 from flask import Flask, render_template
@@ -7,6 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.ops.addresses import UnsafePublicAddress
+from app.ops.logs import request_id
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back, reload the page and try again.")),
@@ -23,7 +29,8 @@ MESSAGES = {
 
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
-    return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
+    return render_template("errors/error.html", code=code, title=title, message=message, detail=detail,
+                           reference=request_id()), code
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +46,15 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         db.session.rollback()
         return render_error(400, _l("The form expired or was sent from another site. Reload the page and send it again."))
+
+    @app.errorhandler(UnsafePublicAddress)
+    def unsafe_public_address(error: UnsafePublicAddress):
+        # A decision that would print permits nobody can check: nothing of it is kept.
+        db.session.rollback()
+        app.logger.error("permit refused: BASE_URL %r is loopback or not https", error.base_url)
+        title = _l("No permit issued")
+        return render_template("errors/error.html", code=error.status, title=title, message=str(error),
+                               detail=None, reference=request_id()), error.status
 
     @app.errorhandler(InternalServerError)
     def server_error(error):

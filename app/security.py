@@ -1,9 +1,10 @@
-"""Security headers on every response, and the check on `next` redirects."""
+"""Security headers on every response, the check on `next` redirects, the trusted proxies."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -31,7 +32,28 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def trusted_proxy_hops(app: Flask) -> int:
+    return int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS reverse proxies, believe their X-Forwarded-* headers.
+
+    ProxyFix rewrites REMOTE_ADDR, the scheme, the host and the script root from the headers the
+    trusted proxies added (the last `hops` values), so request.remote_addr is the real client for
+    the rate limits, the audit trail and the logs. With 0 hops the headers are ignored: a client
+    talking to the app directly could otherwise claim any address.
+    """
+    hops = trusted_proxy_hops(app)
+    if hops < 0:
+        raise RuntimeError("PRESSDESK_TRUSTED_PROXY_HOPS must be 0 (no proxy) or the number of proxies in front.")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+
+
 def init_app(app: Flask) -> None:
+    install_proxy_fix(app)
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers

@@ -74,7 +74,7 @@ def session_cookie(response) -> str:
     return cookie
 
 
-def test_session_cookie_flags_in_production(make_app):
+def test_session_cookie_flags_in_production(make_app, app):  # app: the tables (the client runs the outbox)
     production = make_app(SESSION_COOKIE_SECURE=None)  # None: derived, as in production
     response = production.test_client().get("/login", base_url="https://localhost")
     cookie = session_cookie(response)
@@ -82,7 +82,7 @@ def test_session_cookie_flags_in_production(make_app):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_development_cookies_are_not_secure_and_have_no_hsts(make_app):
+def test_development_cookies_are_not_secure_and_have_no_hsts(make_app, app):
     development = make_app(ENV_NAME="development", SESSION_COOKIE_SECURE=None, HSTS_ENABLED=None)
     response = development.test_client().get("/login")
     cookie = session_cookie(response)

@@ -46,6 +46,10 @@ def login():
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.email.data, form.password.data)
+        except service.LoginThrottled as error:  # the per-account throttle: the same for any address
+            db.session.commit()  # keep the audit event of the throttled attempt
+            form.password.errors.append(str(error))
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(error.retry_after)}
         except service.AccountError as error:
             db.session.commit()  # keep the audit event of the failed attempt
             form.password.errors.append(str(error))

@@ -12,6 +12,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from app.audit.service import record_event
 from app.auth.models import STAFF_ROLES, AccountToken, Role, TokenPurpose, User, UserSession
@@ -149,17 +150,84 @@ def confirm_email(raw_token: str) -> User:
 
 # --- login sessions -------------------------------------------------------
 
+class LoginThrottled(AccountError):
+    """Too many failed logins for this email address; `retry_after` in seconds."""
+
+    def __init__(self, retry_after: int):
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(lazy_ngettext(
+            "Too many failed logins for this account. Wait %(num)d minute and try again, or choose a new "
+            "password with “Forgotten your password?” below: the link we send unlocks the account at once.",
+            "Too many failed logins for this account. Wait %(num)d minutes and try again, or choose a new "
+            "password with “Forgotten your password?” below: the link we send unlocks the account at once.",
+            minutes))
+        self.retry_after = retry_after
+
+
+# The per-account throttle (RATELIMIT_LOGIN_ACCOUNT) beside the per-address one of the route. It
+# counts failed logins for an email address from any address, so that many addresses cannot
+# guess one account's password. Choices:
+# - It keys on an HMAC of the normalised email, whether or not an account exists: the answer is
+#   the same for unknown and known addresses, and the storage (Redis) holds no email address.
+# - Only failures count, and while throttled the password is not even checked (a correct guess
+#   must not be confirmed). A fixed window (the limiter's strategy) ends the throttle after at
+#   most its period (15 minutes by default) whatever an attacker keeps sending.
+# - The owner is never locked out for long: the message says how long to wait, and a password
+#   set from a reset link (which proves the mailbox) clears the count at once. A successful
+#   login clears it too.
+_ACCOUNT_SCOPE = "login-account"
+
+
+def _account_key(email: str) -> str:
+    import hmac
+
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, normalise_email(email).encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _account_limit() -> str:
+    return current_app.config.get("RATELIMIT_LOGIN_ACCOUNT") or ""
+
+
+def _check_account_throttle(email: str) -> None:
+    from app.ops import ratelimits
+
+    limit, key = _account_limit(), _account_key(email)
+    if limit and ratelimits.over_limit(limit, key, _ACCOUNT_SCOPE):
+        record_event("auth.login_throttled", actor_email=normalise_email(email)[:254],
+                     after={"reason": "too_many_failures_for_account"})
+        raise LoginThrottled(ratelimits.retry_after_seconds(limit, key, _ACCOUNT_SCOPE))
+
+
+def _count_failed_login(email: str) -> None:
+    from app.ops import ratelimits
+
+    if _account_limit():
+        ratelimits.count_failure(_account_limit(), _account_key(email), _ACCOUNT_SCOPE)
+
+
+def _forget_failed_logins(email: str) -> None:
+    from app.ops import ratelimits
+
+    if _account_limit():
+        ratelimits.forget(_account_limit(), _account_key(email), _ACCOUNT_SCOPE)
+
+
 def authenticate(email: str, password: str) -> User:
     """The user for these credentials, or AccountError with one message for every failure."""
+    _check_account_throttle(email)
     user = find_user_by_email(email)
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.active:
         record_event("auth.login_failed", actor=user if valid else None, actor_email=normalise_email(email)[:254],
                      after={"reason": "inactive" if valid else "credentials"})
+        if not valid:
+            _count_failed_login(email)
         raise AccountError(_l("The email address or password is not correct."))
     if user.email_confirmed_at is None:
         record_event("auth.login_failed", actor=user, after={"reason": "email_not_confirmed"})
         raise AccountError(_l("Please confirm your email address first: follow the link we sent you."))
+    _forget_failed_logins(email)
     return user
 
 
@@ -259,6 +327,7 @@ def reset_password(raw_token: str, new_password: str, purpose: TokenPurpose = To
         user.email_confirmed_at = utcnow()
     action = "auth.password_reset" if purpose is TokenPurpose.reset_password else "account.invitation_accepted"
     record_event(action, actor=user, subject=user)
+    _forget_failed_logins(user.email)  # the mailbox is proved: the login throttle lets the owner in
     return user
 
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 
+from app.clock import local_today
+from app.database import writes
 from app.documents.models import DocumentKind, IssuedDocument, VerificationCheck
 from app.extensions import db
 from app.registrations.models import Status
@@ -37,8 +38,11 @@ def reload_key_ring() -> None:
 
 
 def permit_url(document: IssuedDocument) -> str:
+    from app.ops.addresses import require_permit_address
+
+    base_url = require_permit_address()  # never print a QR code nobody can check
     token = key_ring().sign(document.id, document.valid_from, document.valid_until)
-    return current_app.config["BASE_URL"].rstrip("/") + "/v/" + token
+    return base_url.rstrip("/") + "/v/" + token
 
 
 @dataclass
@@ -47,12 +51,9 @@ class Verdict:
     document: IssuedDocument | None = None
 
 
-def _today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
-
 def check_token(token: str, today: date | None = None) -> Verdict:
     """What a checkpoint should be told about this token; every check is logged."""
+    writes()  # a GET that writes (the log): the transaction takes the write lock from the start
     claims = key_ring().verify(token)
     if claims is None:
         # Another worker may have created or rotated a key since this one loaded the ring.
@@ -68,7 +69,7 @@ def check_token(token: str, today: date | None = None) -> Verdict:
     elif document.revoked_at is not None or document.registration.status is Status.revoked:
         verdict = Verdict("revoked", document)
     else:
-        verdict = Verdict(claims.validity_on(today or _today()), document)
+        verdict = Verdict(claims.validity_on(today or local_today()), document)
     db.session.add(VerificationCheck(
         document_id=verdict.document.id if verdict.document else None,
         key_id=claims.key_id if claims else None, outcome=verdict.outcome,
