@@ -83,3 +83,49 @@ def test_concurrent_read_then_write_transactions_do_not_fail(app, db):
         thread.join(timeout=120)
     assert errors == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == workers * rounds
+
+
+def test_the_database_files_are_for_the_service_user_only(app, tmp_path, smtp_server):
+    """The SQLite file and its -wal and -shm: 0600, even where the umask would give 0644."""
+    import stat
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite files; this run uses PostgreSQL")
+    path = tmp_path / "modes.db"
+    previous = os.umask(0o022)
+    try:
+        other = create_app(make_test_config(f"sqlite:///{path}", smtp_server))
+        with other.app_context():
+            app_db.create_all()
+            app_db.session.execute(sa.text("SELECT 1"))
+            modes = {suffix: stat.S_IMODE(os.stat(f"{path}{suffix}").st_mode) for suffix in ("", "-wal", "-shm")}
+            app_db.session.remove()
+            app_db.engine.dispose()
+    finally:
+        os.umask(previous)
+    assert modes == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+
+
+def test_the_instance_folder_and_the_development_key_are_private(tmp_path):
+    """instance/ (0700) and the generated development secret key (0600), also when they existed
+    before with looser modes."""
+    import stat
+
+    from flask import Flask
+
+    from app import _development_secret_key
+
+    instance = tmp_path / "instance"
+    previous = os.umask(0o022)
+    try:
+        fresh = Flask("modes", instance_path=str(instance))
+        key = _development_secret_key(fresh)
+        assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+        assert stat.S_IMODE((instance / "development-secret-key").stat().st_mode) == 0o600
+        instance.chmod(0o755)
+        (instance / "development-secret-key").chmod(0o644)
+        assert _development_secret_key(fresh) == key  # the same key, now private again
+        assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+        assert stat.S_IMODE((instance / "development-secret-key").stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)

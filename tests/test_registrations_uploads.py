@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from app.registrations.models import Attachment, Status
+from tests.conftest import TINY_PDF
 from tests.support import login, post_form
 
 
@@ -74,7 +75,7 @@ def test_a_body_over_the_request_limit_gets_the_413_page(app, client, make_regis
 def test_path_traversal_filename_is_stored_safely(app, client, db, make_registration):
     registration, correspondent = make_registration(Status.draft)
     login(client, correspondent.email)
-    upload(client, registration.id, b"%PDF-1.4\nx\n%%EOF\n", "../../../etc/passwd.pdf")
+    upload(client, registration.id, TINY_PDF, "../../../etc/passwd.pdf")
     newest = db.session.scalar(sa.select(Attachment).order_by(Attachment.id.desc()))
     assert newest.original_filename == "passwd.pdf"
     assert ".." not in newest.stored_name
@@ -89,8 +90,7 @@ def test_the_total_per_registration_is_limited(app, client, db, make_registratio
     app.config["REGISTRATION_MAX_ATTACHMENT_BYTES"] = used + 100
     login(client, correspondent.email)
     before, files = count(db), stored_files(app)
-    response = upload(client, registration.id, b"%PDF-1.4\n" + b"1" * 500 + b"\n%%EOF\n", "extra.pdf",
-                      follow_redirects=True)
+    response = upload(client, registration.id, TINY_PDF, "extra.pdf", follow_redirects=True)
     assert "may not exceed" in response.get_data(as_text=True)
     assert count(db) == before and stored_files(app) == files
 
@@ -99,7 +99,7 @@ def test_attachments_cannot_be_added_once_submitted(app, client, db, make_regist
     registration, correspondent = make_registration(Status.submitted)
     login(client, correspondent.email)
     before = count(db)
-    upload(client, registration.id, b"%PDF-1.4\nx\n%%EOF\n", "late.pdf")
+    upload(client, registration.id, TINY_PDF, "late.pdf")
     assert count(db) == before
 
 
@@ -114,3 +114,94 @@ def test_image_attachments_lose_their_exif(app, client, db, make_registration):
     newest = db.session.scalar(sa.select(Attachment).order_by(Attachment.id.desc()))
     data = client.get(f"/registrations/{registration.id}/attachments/{newest.id}").data
     assert b"SpyCam" not in data and not Image.open(io.BytesIO(data)).getexif()
+
+
+def stored_names(db) -> set[str]:
+    return set(db.session.scalars(sa.select(Attachment.stored_name)))
+
+
+def test_the_quota_is_checked_before_anything_is_decoded(app, client, db, make_registration, monkeypatch):
+    registration, correspondent = make_registration(Status.draft)
+    used = sum(attachment.size for attachment in db.session.scalars(
+        sa.select(Attachment).where(Attachment.registration_id == registration.id)))
+    app.config["REGISTRATION_MAX_ATTACHMENT_BYTES"] = used + 1000
+    decoded = []
+    monkeypatch.setattr("app.uploads._reencode_image", lambda *args: decoded.append(args) or b"")
+    login(client, correspondent.email)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (200, 200), os.urandom(200 * 200 * 3)).save(buffer, "PNG")  # > 1000 bytes
+    response = upload(client, registration.id, buffer.getvalue(), "scan.png", follow_redirects=True)
+    assert "may not exceed" in response.get_data(as_text=True)
+    assert decoded == []
+
+
+def test_a_removed_attachment_file_is_deleted_after_the_commit(app, client, db, make_registration):
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    attachment = db.session.scalars(sa.select(Attachment).where(Attachment.registration_id == registration.id)).first()
+    with app.app_context():
+        from app.uploads import stored_path
+
+        path = stored_path(attachment.stored_name)
+    assert path.is_file()
+    response = post_form(client, f"/registrations/{registration.id}/attachments/{attachment.id}/remove",
+                         {"version": registration.version},
+                         page=f"/registrations/{registration.id}/edit")
+    assert response.status_code == 302
+    assert db.session.get(Attachment, attachment.id) is None
+    assert not path.exists()
+
+
+def test_a_refused_removal_keeps_the_file(app, client, db, make_registration):
+    registration, correspondent = make_registration(Status.submitted)
+    login(client, correspondent.email)
+    attachment = db.session.scalars(sa.select(Attachment).where(Attachment.registration_id == registration.id)).first()
+    with app.app_context():
+        from app.uploads import stored_path
+
+        path = stored_path(attachment.stored_name)
+    post_form(client, f"/registrations/{registration.id}/attachments/{attachment.id}/remove",
+              {"version": registration.version}, page=f"/registrations/{registration.id}")
+    assert db.session.get(Attachment, attachment.id) is not None and path.is_file()
+
+
+def test_uploads_are_limited_per_user(app, client, db, make_registration):
+    app.config["RATELIMIT_UPLOAD"] = "3 per minute"
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    statuses = [upload(client, registration.id, TINY_PDF, f"page {number}.pdf").status_code for number in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    other_registration, other = make_registration(Status.draft)
+    other_client = app.test_client()
+    login(other_client, other.email)
+    assert upload(other_client, other_registration.id, TINY_PDF, "mine.pdf").status_code == 302  # their own budget
+
+
+def test_a_replaced_crew_photo_is_deleted_after_the_commit(app, client, db, make_registration):
+    from app.outlets.models import CrewMember
+
+    registration, correspondent = make_registration(Status.draft)
+    member = db.session.scalars(sa.select(CrewMember).where(CrewMember.outlet_id == correspondent.outlet_id)).first()
+    login(client, correspondent.email)
+
+    def send_photo(colour: str):
+        buffer = io.BytesIO()
+        Image.new("RGB", (300, 400), colour).save(buffer, "JPEG")
+        buffer.seek(0)
+        data = {"full_name": member.full_name, "nationality": member.nationality,
+                "date_of_birth": member.date_of_birth.isoformat(), "role": member.role.name,
+                "passport_number": member.passport_number, "passport_expiry": member.passport_expiry.isoformat(),
+                "press_card_number": member.press_card_number or "", "photo": (buffer, "face.jpg")}
+        response = post_form(client, f"/outlet/crew/{member.id}", data)
+        assert response.status_code == 302
+        return db.session.get(CrewMember, member.id).photo_stored_name
+
+    first = send_photo("red")
+    with app.app_context():
+        from app.uploads import stored_path
+
+        first_path = stored_path(first)
+        assert first_path.is_file()
+        second = send_photo("blue")
+        assert second != first and stored_path(second).is_file()
+    assert not first_path.exists()

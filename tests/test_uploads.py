@@ -29,8 +29,9 @@ from app.uploads import (
     store_upload,
     stored_path,
 )
+from tests.conftest import TINY_PDF
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = TINY_PDF  # a real one-page PDF
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 STORED_NAME = re.compile(r"[0-9]{4}/[0-9]{2}/[0-9a-f]{32}\.(pdf|jpg|png)")
 NOT_ACCEPTED = "This file is not a PDF, JPEG or PNG document."
@@ -84,7 +85,7 @@ def test_pdf_is_stored_byte_for_byte_under_a_server_made_name(request_context, u
     path = Path(upload_folder, stored.stored_name)
     assert path.read_bytes() == PDF
     assert stored.sha256 == hashlib.sha256(PDF).hexdigest()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert files_under(upload_folder) == [stored.stored_name]
     with open_stored(stored.stored_name) as stored_file:
         assert stored_file.read() == PDF
@@ -395,3 +396,220 @@ def test_messages_are_translatable_strings_in_the_request_language(app):
         with pytest.raises(UploadError) as refused:
             store_bytes(b"<html></html>", "x.jpg")
     assert str(refused.value) == NOT_ACCEPTED
+
+
+# --- pixels kept per kind ---------------------------------------------------------------
+
+def decoded_sizes(monkeypatch) -> list[tuple[int, int]]:
+    """The size at which each JPEG is really decoded (after draft mode, if any)."""
+    from PIL import JpegImagePlugin
+
+    sizes = []
+    real_load = JpegImagePlugin.JpegImageFile.load
+
+    def load(self):
+        if self.tile:  # not yet decoded: this is the decode
+            sizes.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", load)
+    return sizes
+
+
+def test_a_face_photo_is_kept_at_about_a_megapixel_and_never_fully_decoded(app, request_context, upload_folder,
+                                                                           monkeypatch):
+    from app.uploads import photo_pixels
+
+    sizes = decoded_sizes(monkeypatch)
+    stored = store_bytes(image_bytes("JPEG", size=(6000, 4000)), "face.jpg", pixels=photo_pixels())
+    with Image.open(Path(upload_folder, stored.stored_name)) as kept:
+        assert kept.width * kept.height <= app.config["UPLOAD_PHOTO_PIXELS"] == 1_000_000
+        assert kept.width * kept.height > 0.9 * app.config["UPLOAD_PHOTO_PIXELS"]
+        assert abs(kept.width / kept.height - 1.5) < 0.01  # the proportions stay
+    # JPEG draft mode: 24 megapixels decoded at 1/4 scale (1500 x 1000), never whole.
+    assert sizes == [(1500, 1000)]
+
+
+def test_a_scan_keeps_more_pixels_than_a_photo(app, request_context, upload_folder, monkeypatch):
+    sizes = decoded_sizes(monkeypatch)
+    stored = store_bytes(image_bytes("JPEG", size=(4960, 7016)), "passport.jpg")  # A4 at 600 dpi
+    with Image.open(Path(upload_folder, stored.stored_name)) as kept:
+        assert 8_000_000 < kept.width * kept.height <= app.config["UPLOAD_SCAN_PIXELS"] == 9_000_000
+    assert sizes == [(2480, 3508)]  # decoded at half scale
+    small = store_bytes(image_bytes("JPEG", size=(1200, 900)), "card.jpg")
+    with Image.open(Path(upload_folder, small.stored_name)) as kept:
+        assert kept.size == (1200, 900)  # small enough: not scaled
+
+
+def test_a_large_png_is_reduced_too(app, request_context, upload_folder):
+    from app.uploads import photo_pixels
+
+    stored = store_bytes(image_bytes("PNG", size=(2000, 2000)), "face.png", pixels=photo_pixels())
+    with Image.open(Path(upload_folder, stored.stored_name)) as kept:
+        assert kept.size == (1000, 1000)
+
+
+def test_the_declared_size_is_refused_before_anything_is_decoded(app, request_context, monkeypatch):
+    sizes = decoded_sizes(monkeypatch)
+    app.config["UPLOAD_MAX_IMAGE_PIXELS"] = 1_000_000
+    with pytest.raises(UploadError, match="at most 1 million pixels"):
+        store_bytes(image_bytes("JPEG", size=(1001, 1000)), "photo.jpg")
+    assert sizes == []
+
+
+def test_a_photo_must_be_an_image(request_context):
+    with pytest.raises(UploadError, match="The photo must be a JPEG or PNG image."):
+        store_upload(FileStorage(io.BytesIO(PDF), filename="face.pdf"), images_only=True)
+
+
+# --- PDF structure ------------------------------------------------------------------
+
+def pdf_with(*pages_text: str, encrypt: tuple[str, str] | None = None) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _text in pages_text:
+        writer.add_blank_page(width=595, height=842)
+    if encrypt:
+        writer.encrypt(user_password=encrypt[0], owner_password=encrypt[1])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"%PDF-1.4\n<html><script>alert(document.cookie)</script></html>\n%%EOF\n", "This PDF is incomplete or damaged."),
+    (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+     b"trailer<</Root 1 0 R>>\n%%EOF\n", "This PDF is incomplete or damaged."),  # no xref, no pages
+    (pdf_with(), "This PDF has no pages."),
+    (pdf_with("secret", encrypt=("open-sesame", "owner")),
+     "This PDF is protected by a password. Upload it without the password."),
+])
+def test_a_pdf_must_open_and_have_a_page(request_context, upload_folder, content, message):
+    with pytest.raises(UploadError) as refused:
+        store_bytes(content, "letter.pdf")
+    assert str(refused.value) == message
+    assert files_under(upload_folder) == []
+    with pytest.raises(UploadError, match=re.escape(message)):
+        store_upload(FileStorage(io.BytesIO(content), filename="letter.pdf"))
+
+
+def test_a_pdf_a_viewer_opens_is_accepted(request_context):
+    two_pages = pdf_with("one", "two")
+    assert store_bytes(two_pages, "letter.pdf").size == len(two_pages)
+    # Restricted by an owner password only: every viewer opens it without asking.
+    restricted = pdf_with("one", encrypt=("", "owner"))
+    assert store_bytes(restricted, "letter.pdf").size == len(restricted)
+    # A cross-reference table with wrong offsets (common from scanners) is rebuilt, as viewers do.
+    shifted = PDF.replace(b"%PDF-1.4\n", b"%PDF-1.4\n% a comment that moves every object\n")
+    assert store_bytes(shifted, "scan.pdf").size == len(shifted)
+
+
+# --- files follow their transaction ----------------------------------------------------
+
+def test_a_file_written_by_a_transaction_that_rolls_back_is_deleted(app, request_context, upload_folder):
+    from app.extensions import db as app_db
+    from app.auth.models import User
+
+    app_db.session.scalar(sa_select_count(User))  # a transaction is under way
+    stored = store_bytes(PDF, "letter.pdf")
+    assert files_under(upload_folder) == [stored.stored_name]
+    app_db.session.rollback()
+    assert files_under(upload_folder) == []
+
+    kept = store_bytes(PDF, "letter.pdf")
+    app_db.session.scalar(sa_select_count(User))
+    app_db.session.commit()
+    assert files_under(upload_folder) == [kept.stored_name]
+
+
+def test_a_file_written_before_the_transaction_belongs_to_the_next_one(app, request_context, upload_folder):
+    """store_upload works before the write transaction opens: the file is deleted if that
+    transaction does not commit (a refusal in the second check), and kept if it does."""
+    from app.extensions import db as app_db
+
+    stored = store_upload(FileStorage(io.BytesIO(PDF), filename="letter.pdf"))
+    assert not app_db.session().in_transaction()
+    app_db.session.execute(sa_text("SELECT 1"))
+    app_db.session.close()  # ended without a commit (the request's teardown)
+    assert files_under(upload_folder) == []
+    assert stored.stored_name
+
+
+def test_a_removed_file_is_deleted_only_after_the_commit(app, request_context, upload_folder):
+    from app.extensions import db as app_db
+    from app.auth.models import User
+
+    first, second = store_bytes(PDF, "a.pdf"), store_bytes(PDF, "b.pdf")
+    app_db.session.scalar(sa_select_count(User))
+    app_db.session.commit()
+    app_db.session.scalar(sa_select_count(User))
+    delete_stored(first.stored_name)
+    assert first.stored_name in files_under(upload_folder)  # not yet: the transaction may roll back
+    app_db.session.rollback()
+    assert first.stored_name in files_under(upload_folder)
+    app_db.session.scalar(sa_select_count(User))
+    delete_stored(second.stored_name)
+    app_db.session.commit()
+    assert files_under(upload_folder) == [first.stored_name]
+
+
+def sa_select_count(model):
+    import sqlalchemy as sa
+
+    return sa.select(sa.func.count()).select_from(model)
+
+
+def sa_text(sql):
+    import sqlalchemy as sa
+
+    return sa.text(sql)
+
+
+# --- modes ---------------------------------------------------------------------------
+
+def test_folders_and_files_are_for_the_service_user_only(app, request_context, upload_folder):
+    stored = store_bytes(image_bytes("PNG"), "face.png")
+    path = Path(upload_folder, stored.stored_name)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for folder in (path.parent, path.parent.parent, Path(upload_folder)):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+# --- flask uploads sweep -------------------------------------------------------------
+
+def test_sweep_removes_old_orphans_only(app, runner, make_registration, db):
+    import sqlalchemy as sa
+
+    from app.registrations.models import Attachment, Status
+
+    registration, _correspondent = make_registration(Status.draft)
+    referenced = set(db.session.scalars(sa.select(Attachment.stored_name)))
+    with app.test_request_context():
+        old_orphan = store_bytes(PDF, "lost.pdf").stored_name
+        young_orphan = store_bytes(PDF, "in flight.pdf").stored_name
+        folder = Path(app.config["UPLOAD_FOLDER"])
+        leftover = Path(stored_path(old_orphan).parent, ".upload-x.part")
+        leftover.write_bytes(b"half")
+        foreign = folder / "README.txt"
+        foreign.write_text("not ours")
+        two_hours_ago = stored_path(old_orphan).stat().st_mtime - 7200
+        for path in (stored_path(old_orphan), leftover, foreign, *(stored_path(name) for name in referenced)):
+            os.utime(path, (two_hours_ago, two_hours_ago))
+
+    dry = runner.invoke(args=["uploads", "sweep", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert old_orphan in dry.output and "would delete 2 orphaned file(s)" in dry.output
+    with app.test_request_context():
+        assert stored_path(old_orphan).is_file()
+
+    result = runner.invoke(args=["uploads", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 2 orphaned file(s)" in result.output
+    with app.test_request_context():
+        assert not stored_path(old_orphan).exists() and not leftover.exists()
+        assert stored_path(young_orphan).is_file()  # younger than an hour: perhaps not committed yet
+        assert foreign.is_file()  # not a name this module makes
+        assert all(stored_path(name).is_file() for name in referenced) and referenced
+
+    assert "deleted 1" in runner.invoke(args=["uploads", "sweep", "--min-age", "0"]).output  # the young one

@@ -15,7 +15,7 @@ from app.outlets import bp, service
 from app.outlets.forms import CrewMemberForm, OutletForm, RemoveForm
 from app.outlets.models import CrewMember, CrewRole, MediaType
 from app.registrations.permissions import REVIEWERS
-from app.uploads import UploadError, send_stored
+from app.uploads import UploadError, send_stored, upload_rate_limited
 
 correspondent_required = roles_required(Role.correspondent)
 
@@ -76,6 +76,7 @@ def _crew_form_page(form: CrewMemberForm, member: CrewMember | None):
 
 
 @bp.route("/outlet/crew/new", methods=["GET", "POST"])
+@upload_rate_limited
 @correspondent_required
 def new_crew_member():
     if current_user.outlet_id is None:
@@ -84,6 +85,7 @@ def new_crew_member():
 
 
 @bp.route("/outlet/crew/<int:member_id>", methods=["GET", "POST"])
+@upload_rate_limited
 @correspondent_required
 def edit_crew_member(member_id: int):
     member = _own_member(member_id)

@@ -10,7 +10,7 @@ from app.audit.service import record_event
 from app.auth.models import Role, User
 from app.extensions import db
 from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
-from app.uploads import UploadError, delete_stored, store_upload
+from app.uploads import photo_pixels, store_upload
 
 
 class OutletError(Exception):
@@ -67,10 +67,12 @@ class CrewData:
 
 
 def save_crew_member(actor: User, data: CrewData, member: CrewMember | None = None, photo=None) -> CrewMember:
-    if actor.outlet_id is None:
-        raise OutletError(_l("Describe your outlet first."))
-    if member is not None and member.outlet_id != actor.outlet_id:
-        raise OutletError(_l("This crew member belongs to another outlet."))
+    _check_crew_member(actor, member)
+    stored = None
+    if photo is not None and photo.filename:
+        # Decoded and stored holding no database lock; then checked again in the write transaction.
+        stored = store_upload(photo, pixels=photo_pixels(), images_only=True)
+        _check_crew_member(actor, member)
     created = member is None
     if created:
         member = CrewMember(outlet_id=actor.outlet_id)
@@ -82,20 +84,20 @@ def save_crew_member(actor: User, data: CrewData, member: CrewMember | None = No
     member.passport_number = data.passport_number.strip().upper()
     member.passport_expiry = data.passport_expiry
     member.press_card_number = (data.press_card_number or "").strip() or None
-    if photo is not None and photo.filename:
-        stored = store_upload(photo)
-        if not stored.content_type.startswith("image/"):
-            delete_stored(stored.stored_name)
-            raise UploadError(str(_l("The photo must be a JPEG or PNG image.")))
-        old = member.photo_stored_name
+    if stored is not None:  # the old photo's file is deleted after the commit (app/uploads.py)
         member.photo_stored_name, member.photo_content_type = stored.stored_name, stored.content_type
-        if old:
-            delete_stored(old)
     db.session.flush()
     # Personal data (passport number, birth date) stays out of the audit log.
     record_event("crew_member.added" if created else "crew_member.updated", actor=actor, subject=member,
                  after={"full_name": member.full_name, "role": member.role.name})
     return member
+
+
+def _check_crew_member(actor: User, member: CrewMember | None) -> None:
+    if actor.outlet_id is None:
+        raise OutletError(_l("Describe your outlet first."))
+    if member is not None and member.outlet_id != actor.outlet_id:
+        raise OutletError(_l("This crew member belongs to another outlet."))
 
 
 def remove_crew_member(actor: User, member: CrewMember) -> None:
