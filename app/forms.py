@@ -1,15 +1,44 @@
-"""The base form: Flask-WTF with CSRF, and WTForms' own messages in our catalogues.
+"""The base form: Flask-WTF with CSRF, WTForms' own messages in our catalogues, and the
+limits every field of every form shares.
 
 WTForms ships no Vietnamese translation, so its built-in messages ("This field is
 required." and the like) are listed below for extraction and translated in
 app/translations like every other string.
+
+Shared limits, applied by `_Meta.bind_field` to every field of every form (so a new form
+cannot forget them):
+* text fields refuse control characters (a pasted escape or vertical tab breaks the XLSX
+  export); tab and line breaks stay allowed; NUL is dropped silently as before (passwords
+  and hidden fields are left alone);
+* date fields accept only 1900-01-01 .. 2100-12-31: beyond that a date is a typing mistake,
+  and the working-day calendar and the permit tokens cannot count it.
+The version counter of optimistic locking is a `VersionField`.
 """
+import re
+import unicodedata
+from datetime import date, datetime
+
 from flask_babel import get_translations
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 import wtforms
-from wtforms import StringField
+from wtforms import DateField, DateTimeField, HiddenField, IntegerField, PasswordField, StringField
+from wtforms.validators import ValidationError
+from wtforms.widgets import HiddenInput
+
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+# The largest id or version an INTEGER column holds (PostgreSQL raises beyond it).
+MAX_INTEGER = 2**31 - 1
+# A page whose version counter is not a number gets this one, which no record has: the
+# service then answers "changed in the meantime, reload" (409) instead of failing.
+STALE_VERSION = -1
+
+# Characters XML 1.0 (so XLSX and DOCX) cannot hold, besides the C0 controls.
+_NOT_XML = re.compile("[\ufffe\uffff\ud800-\udfff]")
+_ALLOWED_CONTROLS = "\t\n\r"
 
 
 class _CatalogueTranslations:
@@ -27,15 +56,72 @@ def _without_nul(value):
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+def has_control_character(value: str) -> bool:
+    """True when `value` holds a character no honest text needs (tab and line breaks aside)."""
+    return bool(_NOT_XML.search(value)) or any(
+        unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS for character in value)
+
+
+def no_control_characters(form, field) -> None:
+    """Refuse escape, vertical tab, DEL, C1 controls, U+FFFE/U+FFFF... in a text field."""
+    if isinstance(field.data, str) and has_control_character(field.data):
+        raise ValidationError(_l("Remove the invisible control character from this text (it often comes with "
+                                 "text pasted from another program)."))
+
+
+def date_in_range(form, field) -> None:
+    """Every date field: 1900..2100."""
+    day = field.data.date() if isinstance(field.data, datetime) else field.data
+    if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationError(_l("Enter a date between the years %(earliest)d and %(latest)d.",
+                                 earliest=EARLIEST_DATE.year, latest=LATEST_DATE.year))
+
+
+def database_id(text) -> int:
+    """An id typed in a query string or a filter ("12"): ASCII digits an INTEGER column can hold,
+    else ValueError (so `request.args.get(name, type=database_id)` gives None)."""
+    text = str(text).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_INTEGER):
+        raise ValueError(f"not an id: {text[:20]!r}")
+    return int(text)
+
+
+class VersionField(IntegerField):
+    """The version counter a page was made from (optimistic locking), in a hidden input.
+
+    Empty gives None; anything that is not a version number (a tampered or truncated page:
+    "abc", "1e3", a number beyond the column) gives STALE_VERSION, so the service refuses it
+    as a conflict ("reload the page") rather than the page failing."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
+        text = valuelist[0].strip()
+        number = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
+        self.data = number if number is not None and number <= MAX_INTEGER else STALE_VERSION
+
+
 class _Meta:
     def get_translations(self, form):
         return _CatalogueTranslations()
 
     def bind_field(self, form, unbound_field, options):
-        if issubclass(unbound_field.field_class, StringField):
+        field_class = unbound_field.field_class
+        if issubclass(field_class, StringField):
             filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
-            return unbound_field.bind(form=form, filters=filters, **options)
-        return unbound_field.bind(form=form, **options)
+            field = unbound_field.bind(form=form, filters=filters, **options)
+            # Not a password (hashed, never shown) nor a hidden field (the page's own value, such as
+            # `next`: an error there would be invisible).
+            if not issubclass(field_class, (PasswordField, HiddenField)):
+                field.validators = [*field.validators, no_control_characters]
+            return field
+        field = unbound_field.bind(form=form, **options)
+        if issubclass(field_class, (DateField, DateTimeField)):
+            field.validators = [*field.validators, date_in_range]
+        return field
 
 
 class Form(FlaskForm):

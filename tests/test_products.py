@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from app.clock import local_today
 from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.products.models import (CaseStatus, EvidenceFile, Evaluation, Product, ProductStatus, ReportState,
@@ -42,7 +43,7 @@ def staff_form(outlet_id, **overrides) -> dict:
 def report_form(**overrides) -> dict:
     data = {
         "title": "The relic site in the forest", "original_title": "", "type": "article", "channel": "website",
-        "channel_name": "Le Quotidien", "publication_date": (date.today() - timedelta(days=2)).isoformat(),
+        "channel_name": "Le Quotidien", "publication_date": (local_today() - timedelta(days=2)).isoformat(),
         "url": "https://quotidien.example/relic-site", "languages": ["fr"], "countries": ["FR"],
         "reach": "64000", "reach_note": "page views", "summary": "",
     }
@@ -95,7 +96,7 @@ def test_staff_record_a_product_with_typed_values(client, db, officer, make_outl
     assert product.publication_date == date(2026, 3, 2)
     assert (product.languages, product.countries, product.sectors) == (["en", "no"], ["NO", "SE"],
                                                                        ["agriculture", "tourism"])
-    assert product.url_key == "https://nrk.example/rice"
+    assert product.url_key == url_key("https://nrk.example/rice") and len(product.url_key) == 64
     assert product.status is ProductStatus.published and product.report_state is None
     page = client.get(f"/products/{product.id}").get_data(as_text=True)
     assert "850.000" in page and "45.000.000" in page  # Vietnamese separators for a vi officer
@@ -113,7 +114,7 @@ def test_staff_record_a_product_with_typed_values(client, db, officer, make_outl
     ("contribution_vnd", "12,5 triệu", "whole number"),
     ("reach", "1" + "0" * 13, "too large"),
     ("publication_date", "1890-01-01", "year"),
-    ("publication_date", (date.today() + timedelta(days=3)).isoformat(), "future"),
+    ("publication_date", (local_today() + timedelta(days=3)).isoformat(), "future"),
     ("publication_date", "", "publication date"),
     ("title", "", "required"),
 ])
@@ -142,7 +143,7 @@ def test_validation_messages_are_in_the_users_language(client, db, make_user, ma
 def test_a_planned_product_may_have_a_future_date(client, db, officer, make_outlet):
     outlet = make_outlet()
     login(client, officer.email)
-    future = (date.today() + timedelta(days=30)).isoformat()
+    future = (local_today() + timedelta(days=30)).isoformat()
     response = post_form(client, "/staff/products/new", staff_form(outlet.id, status="planned",
                                                                    publication_date=future))
     assert response.status_code == 302
@@ -275,8 +276,8 @@ def test_a_staff_member_cannot_evaluate_an_unreviewed_report(client, db, officer
 @pytest.mark.parametrize("overrides, message", [
     ({"url": ""}, "Give the web address of the publication."),
     ({"publication_date": ""}, "Give the date it was published or broadcast."),
-    ({"publication_date": (date.today() + timedelta(days=1)).isoformat()}, "cannot be in the future"),
-    ({"publication_date": (date.today() - timedelta(days=60)).isoformat()}, "before the visit started"),
+    ({"publication_date": (local_today() + timedelta(days=1)).isoformat()}, "cannot be in the future"),
+    ({"publication_date": (local_today() - timedelta(days=60)).isoformat()}, "before the visit started"),
     ({"languages": []}, "Choose at least one language."),
     ({"reach": "-3"}, "zero or more"),
 ])
@@ -390,7 +391,7 @@ def test_flag_a_product_and_handle_the_case(client, db, officer, make_outlet):
     product = db.session.scalars(sa.select(Product)).one()
     form_page = f"/staff/cases/new?product_id={product.id}"
     assert "Rice farmers adapt to salt water" in client.get(form_page).get_data(as_text=True)
-    detected = (date.today() - timedelta(days=5)).isoformat()
+    detected = (local_today() - timedelta(days=5)).isoformat()
     case = {"title": product.title, "url": product.url, "publisher": outlet.name, "country": "NO",
             "finding": "The map at 00:42 leaves out the Hoàng Sa and Trường Sa archipelagos.",
             "detected_on": detected, "status": "detected", "reported_to": "", "reported_on": "", "steps_taken": "",
@@ -410,7 +411,7 @@ def test_flag_a_product_and_handle_the_case(client, db, officer, make_outlet):
     response = post_form(client, case_page, {**case, "status": "handled", "version": saved.version,
                                              "reported_to": "Ministry of Foreign Affairs", "reported_on": detected,
                                              "steps_taken": "The outlet corrected the map.",
-                                             "handled_on": date.today().isoformat()})
+                                             "handled_on": local_today().isoformat()})
     assert response.status_code == 302
     assert db.session.get(SovereigntyCase, saved.id).status is CaseStatus.handled
     assert product.title not in client.get("/staff/cases").get_data(as_text=True)  # open cases only
@@ -422,24 +423,24 @@ def test_a_foreign_publication_can_be_recorded_as_a_case(client, db, officer):
     response = post_form(client, "/staff/cases/new", {
         "title": "Travel blog border map", "url": "https://blog.example/map", "publisher": "Wanderlust",
         "country": "US", "finding": "The border drawn through Vietnamese territory.",
-        "detected_on": date.today().isoformat(), "status": "reported", "reported_to": "MOFA",
-        "reported_on": date.today().isoformat(), "steps_taken": "", "handled_on": ""})
+        "detected_on": local_today().isoformat(), "status": "reported", "reported_to": "MOFA",
+        "reported_on": local_today().isoformat(), "steps_taken": "", "handled_on": ""})
     assert response.status_code == 302
     case = db.session.scalars(sa.select(SovereigntyCase)).one()
     assert case.product_id is None and case.status is CaseStatus.reported
 
 
 @pytest.mark.parametrize("overrides", [
-    {"detected_on": (date.today() + timedelta(days=1)).isoformat()},
+    {"detected_on": (local_today() + timedelta(days=1)).isoformat()},
     {"status": "reported"},  # without the body and the date
-    {"reported_to": "MOFA", "reported_on": (date.today() - timedelta(days=9)).isoformat(), "status": "reported"},
+    {"reported_to": "MOFA", "reported_on": (local_today() - timedelta(days=9)).isoformat(), "status": "reported"},
     {"url": "javascript:alert(1)"},
     {"finding": ""},
 ])
 def test_invalid_cases_are_refused(client, db, officer, overrides):
     login(client, officer.email)
     data = {"title": "Blog", "url": "", "publisher": "", "country": "", "finding": "A wrong map.",
-            "detected_on": (date.today() - timedelta(days=2)).isoformat(), "status": "detected", "reported_to": "",
+            "detected_on": (local_today() - timedelta(days=2)).isoformat(), "status": "detected", "reported_to": "",
             "reported_on": "", "steps_taken": "", "handled_on": ""}
     data.update(overrides)
     response = post_form(client, "/staff/cases/new", data)

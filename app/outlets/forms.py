@@ -10,6 +10,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, SubmitField, URLField
 from wtforms.validators import DataRequired, Length, Optional, URL, ValidationError
 
+from app.clock import local_today
 from app.forms import Form
 from app.outlets.models import CrewRole, MediaType
 
@@ -79,11 +80,11 @@ class CrewMemberForm(Form):
         self.role.choices = enum_choices(CrewRole, CREW_ROLE_LABELS)
 
     def validate_date_of_birth(self, field):
-        if field.data and not date(1900, 1, 1) <= field.data <= date.today():
+        if field.data and not date(1900, 1, 1) <= field.data <= local_today():
             raise ValidationError(_l("Enter a real date of birth."))
 
     def validate_passport_expiry(self, field):
-        if field.data and field.data < date.today():
+        if field.data and field.data < local_today():
             raise ValidationError(_l("This passport has expired."))
 
 

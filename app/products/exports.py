@@ -4,11 +4,14 @@ Headers are in the user's language (Vietnamese for staff by default). Cells keep
 dates are dates and money and reach are numbers, so a spreadsheet can sum and sort them.
 A text cell that starts with =, +, -, @ (or a tab or carriage return) would be read as a formula
 by Excel or LibreOffice; it gets a leading apostrophe (OWASP "CSV injection").
+A character XML cannot hold (a control character stored before the forms refused them) is
+replaced by U+FFFD in the XLSX file, so one bad row never stops the export of all the others.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -25,6 +28,9 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "dd/mm/yyyy"
 NUMBER_FORMAT = "#,##0"
+# Everything outside XML 1.0's Char production: C0 controls but tab and line breaks,
+# lone surrogates, U+FFFE and U+FFFF.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass
@@ -38,6 +44,13 @@ def neutralise(value):
     """A text cell that a spreadsheet would run as a formula, made inert."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
+    return value
+
+
+def xml_safe(value):
+    """A text cell with the characters an XLSX file cannot hold replaced by U+FFFD."""
+    if isinstance(value, str):
+        return NOT_XML.sub("\ufffd", value)
     return value
 
 
@@ -94,12 +107,12 @@ def to_csv(table: ExportTable) -> bytes:
 def to_xlsx(table: ExportTable, sheet_title: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = sheet_title[:31]
+    sheet.title = xml_safe(sheet_title)[:31]
     sheet.append(table.headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        sheet.append([neutralise(cell) for cell in row])
+        sheet.append([neutralise(xml_safe(cell)) for cell in row])
     for column_index, width in enumerate(table.widths, start=1):
         letter = get_column_letter(column_index)
         sheet.column_dimensions[letter].width = width

@@ -9,13 +9,13 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import (DateField, Field, HiddenField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
+from wtforms import (DateField, Field, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.authority import authority_profile
-from app.forms import Form
+from app.forms import Form, VersionField
 from app.i18n import day
 from app.outlets.forms import country_choices, enum_choices
 from app.products.labels import (CASE_STATUS_LABELS, CHANNEL_LABELS, COMMON_LANGUAGES, COOPERATION_LABELS,
@@ -60,7 +60,7 @@ class WholeNumberField(Field):
         if text.startswith("-"):
             raise ValueError(self.gettext("Enter a number that is zero or more."))
         digits = re.sub(r"[\s.,\u00a0\u202f]", "", text)
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):
             raise ValueError(self.gettext("Enter a whole number, for example 50.000.000."))
         value = int(digits)
         if value > self.maximum:
@@ -72,7 +72,12 @@ def _http_url(form, field) -> None:
     value = (field.data or "").strip()
     if not value:
         return
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for port 99999 or "abc")
+    except ValueError:  # "http://[::1/a", a port out of range or not a number
+        raise ValidationError(_l("This web address is not valid: check the part after “//” (the site's name "
+                                 "and port).")) from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
         raise ValidationError(_l("Enter a full web address starting with http:// or https://."))
     if any(character.isspace() for character in value):
@@ -142,7 +147,7 @@ class ProductForm(PublicationFields):
                                         description=_l("Money the province spent on the product, in đồng."))
     evidence = FileField(_l("Evidence file (optional)"),
                          description=_l("A screenshot or a PDF archive of the publication."))
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
     submit = SubmitField(_l("Save the product"))
 
     def fill_choices(self, outlets) -> None:
@@ -155,7 +160,7 @@ class ProductForm(PublicationFields):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        from app.registrations.service import local_today
+        from app.clock import local_today
 
         field = self.publication_date
         published = self.status.data in (ProductStatus.published.name, ProductStatus.evaluated.name)
@@ -172,7 +177,7 @@ class ReportForm(PublicationFields):
     """The correspondent's report of one publication after the visit."""
 
     evidence = FileField(_l("Screenshot or PDF of the publication (optional)"))
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
     submit = SubmitField(_l("Report this publication"))
 
     def __init__(self, *args, registration=None, **kwargs):
@@ -182,7 +187,7 @@ class ReportForm(PublicationFields):
     def validate(self, extra_validators=None) -> bool:
         """The report needs what the province counts: the link, the date and the language."""
         valid = super().validate(extra_validators)
-        from app.registrations.service import local_today
+        from app.clock import local_today
 
         def problem(field, message) -> None:
             if not field.errors:
@@ -207,7 +212,7 @@ class ReportForm(PublicationFields):
 class EvaluationForm(Form):
     evaluation = SelectField(_l("Evaluation"), validators=[DataRequired()])
     note = TextAreaField(_l("Why"), validators=[Optional(), Length(max=LONG_TEXT)])
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
     submit = SubmitField(_l("Save the evaluation"))
 
     def fill_choices(self) -> None:
@@ -216,12 +221,12 @@ class EvaluationForm(Form):
 
 class CorrectionForm(Form):
     note = TextAreaField(_l("What should be corrected"), validators=[DataRequired(), Length(max=LONG_TEXT)])
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
     submit = SubmitField(_l("Ask for a correction"))
 
 
 class AcceptForm(Form):
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
     submit = SubmitField(_l("Accept the reported product"))
 
 
@@ -252,7 +257,7 @@ class CaseForm(Form):
     steps_taken = TextAreaField(_l("Steps taken"), validators=[Optional(), Length(max=LONG_TEXT)])
     handled_on = DateField(_l("Handled on"), validators=[Optional(), _sane_date])
     evidence = FileField(_l("Evidence file (optional)"), description=_l("A screenshot or a PDF archive."))
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
     submit = SubmitField(_l("Save the case"))
 
     def fill_choices(self) -> None:

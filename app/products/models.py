@@ -111,9 +111,10 @@ class Product(db.Model):
     channel_name: Mapped[Optional[str]] = mapped_column(sa.String(200))  # e.g. "NHK World-Japan"
     publication_date: Mapped[Optional[date]] = mapped_column(index=True)
     url: Mapped[Optional[str]] = mapped_column(sa.String(2000))
-    # The URL without what does not change the page (scheme case, "www.", fragment, tracking
-    # parameters, a trailing slash): unique, so the same publication is not counted twice.
-    url_key: Mapped[Optional[str]] = mapped_column(sa.String(2000), unique=True)
+    # The SHA-256 (hex) of the URL without what does not change the page (scheme case, "www.",
+    # fragment, tracking parameters, a trailing slash): unique, so the same publication is not
+    # counted twice. A hash, since the normal form of a non-Latin URL outgrows any index.
+    url_key: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
     reach: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
     reach_note: Mapped[Optional[str]] = mapped_column(sa.String(300))  # what the number counts: views, copies...
     contribution_vnd: Mapped[Optional[int]] = mapped_column(sa.BigInteger)

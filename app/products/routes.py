@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 from app.auth.models import Role
 from app.auth.permissions import roles_required
 from app.extensions import db
+from app.forms import database_id
 from app.outlets.forms import country_choices
 from app.outlets.models import Outlet
 from app.pagination import paginate
@@ -29,8 +30,8 @@ from app.products.models import (CaseStatus, Channel, CooperationType, Evaluatio
                                  ReportState, SovereigntyCase)
 from app.products.permissions import can_report_on, can_view_product
 from app.registrations.models import Registration
-from app.registrations.service import local_today
-from app.uploads import UploadError, send_stored
+from app.clock import local_today
+from app.uploads import UploadError, send_stored, upload_rate_limited
 
 reviewer_required = roles_required(Role.officer, Role.leader)
 member_required = roles_required(Role.correspondent, Role.officer, Role.leader)
@@ -97,10 +98,16 @@ def _form_status(refused: int | None = None) -> int:
     return refused or 422
 
 
-def _with_evidence(owner, field):
-    """`owner` (a product or a case), after storing the evidence file sent with its form, if any."""
+def _with_evidence(save, field):
+    """`save()` (which returns a product or a case), then the evidence file sent with its form, if
+    any, attached to it. The file is decoded and stored first, holding no database lock (the save
+    writes, and a write transaction cannot let go of its lock); a refusal rolls back both."""
+    stored = None
     if field.data and getattr(field.data, "filename", ""):
-        service.add_evidence(current_user, owner, field.data)
+        stored = service.receive_evidence(field.data)
+    owner = save()
+    if stored is not None:
+        service.add_evidence(current_user, owner, stored)
     return owner
 
 
@@ -192,6 +199,13 @@ def _filter_choices(form: ProductFilterForm) -> None:
                            SelectChoice("no", _("Not linked"))]
 
 
+def _id_or_none(text) -> int | None:
+    try:
+        return database_id(text or "")
+    except ValueError:
+        return None
+
+
 def _filtered_query(form: ProductFilterForm):
     query = sa.select(Product).join(Outlet, Product.outlet_id == Outlet.id)
     if not form.validate():
@@ -202,8 +216,8 @@ def _filtered_query(form: ProductFilterForm):
             Product.title.icontains(term, autoescape=True), Product.original_title.icontains(term, autoescape=True),
             Outlet.name.icontains(term, autoescape=True), Product.url.icontains(term, autoescape=True),
             Registration.reference.icontains(term, autoescape=True)))
-    if (form.outlet.data or "").isdigit():
-        query = query.where(Product.outlet_id == int(form.outlet.data))
+    if (outlet_id := _id_or_none(form.outlet.data)) is not None:
+        query = query.where(Product.outlet_id == outlet_id)
     for value, model in ((form.country.data, ProductCountry), (form.language.data, ProductLanguage),
                          (form.sector.data, ProductSector)):
         if value:
@@ -273,16 +287,17 @@ def export(extension: str):
 # --- staff: record, edit, evaluate, review ------------------------------------------------
 
 @bp.route("/staff/products/new", methods=["GET", "POST"])
+@upload_rate_limited
 @reviewer_required
 def new():
     registration = None
-    if request.args.get("registration_id", "").isdigit():
-        registration = db.session.get(Registration, int(request.args["registration_id"]))
+    if (registration_id := request.args.get("registration_id", type=database_id)) is not None:
+        registration = db.session.get(Registration, registration_id)
     form = _product_form(registration=registration)
     refused = None
     if form.validate_on_submit() and (data := _staff_data(form, None)) is not None:
         done, refused = _saved(
-            lambda: _with_evidence(service.create_product(current_user, data), form.evidence),
+            lambda: _with_evidence(lambda: service.create_product(current_user, data), form.evidence),
             _("The product is recorded."), lambda product: url_for("products.detail", product_id=product.id))
         if done:
             return done
@@ -320,6 +335,7 @@ def _history(record):
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@upload_rate_limited
 @member_required
 def edit(product_id: int):
     product = _load(product_id)
@@ -328,9 +344,12 @@ def edit(product_id: int):
     form = _product_form(product)
     refused = None
     if form.validate_on_submit() and (data := _staff_data(form, product)) is not None:
-        def perform():
+        def save():
             service.update_product(current_user, product, data, form.version.data)
-            return _with_evidence(product, form.evidence)
+            return product
+
+        def perform():
+            return _with_evidence(save, form.evidence)
 
         done, refused = _saved(perform, _("The product is saved."),
                                lambda saved: url_for("products.detail", product_id=saved.id))
@@ -346,9 +365,12 @@ def _correct(product: Product):
     if request.method == "GET":
         _fill_publication(form, product)
     elif form.validate_on_submit():
-        def perform():
+        def save():
             service.correct_report(current_user, product, _publication_data(form), form.version.data)
-            return _with_evidence(product, form.evidence)
+            return product
+
+        def perform():
+            return _with_evidence(save, form.evidence)
 
         done, refused = _saved(perform, _("Thank you: the corrected publication is sent to the province."),
                                lambda saved: url_for("products.report", registration_id=saved.registration_id))
@@ -411,6 +433,7 @@ def _add_evidence(owner, redirect_to: str, page):
 
 
 @bp.route("/products/<int:product_id>/evidence", methods=["POST"])
+@upload_rate_limited
 @member_required
 def add_evidence(product_id: int):
     product = _load(product_id)
@@ -453,6 +476,7 @@ def remove_evidence(product_id: int, evidence_id: int):
 # --- the correspondent's post-visit report -------------------------------------------------
 
 @bp.route("/registrations/<int:registration_id>/report", methods=["GET", "POST"])
+@upload_rate_limited
 @roles_required(Role.correspondent)
 def report(registration_id: int):
     registration = _load_registration_for_report(registration_id)
@@ -467,7 +491,7 @@ def report(registration_id: int):
         abort(403)
     if form.validate_on_submit():
         done, refused = _saved(
-            lambda: _with_evidence(service.report_product(
+            lambda: _with_evidence(lambda: service.report_product(
                 current_user, registration, _publication_data(form, outlet_id=registration.outlet_id)),
                 form.evidence),
             _("Thank you: the publication is reported to the province."),
@@ -519,11 +543,12 @@ def cases():
 
 
 @bp.route("/staff/cases/new", methods=["GET", "POST"])
+@upload_rate_limited
 @reviewer_required
 def new_case():
     product = None
-    if request.args.get("product_id", "").isdigit():
-        product = db.session.get(Product, int(request.args["product_id"]))
+    if (product_id := request.args.get("product_id", type=database_id)) is not None:
+        product = db.session.get(Product, product_id)
     form = CaseForm()
     form.fill_choices()
     if request.method == "GET":
@@ -534,7 +559,8 @@ def new_case():
     refused = None
     if form.validate_on_submit():
         done, refused = _saved(
-            lambda: _with_evidence(service.open_case(current_user, _case_data(form), product), form.evidence),
+            lambda: _with_evidence(lambda: service.open_case(current_user, _case_data(form), product),
+                                   form.evidence),
             _("The case is recorded."), lambda case: url_for("products.case", case_id=case.id))
         if done:
             return done
@@ -542,6 +568,7 @@ def new_case():
 
 
 @bp.route("/staff/cases/<int:case_id>", methods=["GET", "POST"])
+@upload_rate_limited
 @reviewer_required
 def case(case_id: int):
     case = db.get_or_404(SovereigntyCase, case_id)
@@ -554,9 +581,12 @@ def case(case_id: int):
             getattr(form, name).data = getattr(case, name)
         form.status.data = case.status.name
     elif form.validate_on_submit():
-        def perform():
+        def save():
             service.update_case(current_user, case, _case_data(form), form.version.data)
-            return _with_evidence(case, form.evidence)
+            return case
+
+        def perform():
+            return _with_evidence(save, form.evidence)
 
         done, refused = _saved(perform, _("The case is saved."),
                                lambda saved: url_for("products.case", case_id=saved.id))
@@ -568,6 +598,7 @@ def case(case_id: int):
 
 
 @bp.route("/staff/cases/<int:case_id>/evidence", methods=["POST"])
+@upload_rate_limited
 @reviewer_required
 def add_case_evidence(case_id: int):
     case = db.get_or_404(SovereigntyCase, case_id)

@@ -5,6 +5,8 @@ commits once, so a refused action leaves nothing half-saved.
 """
 from __future__ import annotations
 
+import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -26,8 +28,10 @@ from app.products.models import (CaseStatus, Channel, CooperationType, EvidenceF
                                  ReminderKind, ReportState, SovereigntyCase)
 from app.products.permissions import can_report_on, can_view_product, is_reviewer
 from app.registrations.models import Registration, Status
-from app.registrations.service import local_today, working_calendar
-from app.uploads import delete_stored, store_upload
+from app.clock import local_today
+from app.registrations.service import working_calendar
+from app.database import slow_work
+from app.uploads import StoredFile, receive_upload, scan_pixels, store_received
 
 # Visits that ended longer ago than this get no reminders: a new installation (or a province
 # starting to use the report) does not mail every correspondent of past years at once.
@@ -118,24 +122,38 @@ SCALAR_FIELDS = ("title", "original_title", "outlet_id", "registration_id", "typ
                  "summary")
 
 
-def url_key(url: str | None) -> str | None:
+def normalised_url(url: str | None) -> str | None:
     """The URL reduced to what identifies the page, for spotting the same publication twice.
 
     Lower-case scheme and host, no "www.", no default port, no fragment, no tracking
-    parameters (utm_*, fbclid...), the other parameters sorted, no trailing slash.
+    parameters (utm_*, fbclid...), the other parameters sorted, no trailing slash. A URL
+    that does not parse (the forms refuse those; an older row may hold one) stays as typed.
     """
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # "http://[::1/a", port 99999 or "abc"
+        return url.strip()
     host = (parts.hostname or "").lower()
     if host.startswith("www."):
         host = host[4:]
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     query = sorted((key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
                    if not key.lower().startswith(TRACKING_PARAMETERS))
     path = parts.path.rstrip("/")
     return urlunsplit(("https", host, path, urlencode(query), ""))
+
+
+def url_key(url: str | None) -> str | None:
+    """The unique key of a product's URL: the SHA-256 of its normalised form, in hex.
+
+    A hash, not the normalised URL itself: percent-encoding makes the normal form of a
+    non-Latin URL several times longer than the URL, beyond any column or index limit."""
+    normal = normalised_url(url)
+    return None if normal is None else hashlib.sha256(normal.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def existing_with_url(url: str | None, exclude_id: int | None = None) -> Product | None:
@@ -171,15 +189,30 @@ def _set_codes(rows: list, model, codes: list[str]) -> None:
     rows.extend(model(code=code) for code in wanted if code not in have)
 
 
-def _flush(product_or_case, duplicate_url: str | None = None) -> None:
-    """Flush, turning a lost race on the URL or the version into the user's message."""
+def _flush(product_or_case) -> None:
+    """Flush, turning a lost race on the version into the user's message."""
     try:
         with db.session.begin_nested():
             db.session.flush()
     except StaleDataError:
         raise ConflictError() from None
+
+
+@contextmanager
+def _saving(product: Product, url: str | None):
+    """The changes made in the block, flushed inside a savepoint opened *before* them (opening
+    one flushes what is pending, so changes made earlier would fail outside it): a lost race on
+    the URL (two reports of the same page at once) or on the version becomes the user's
+    message, and the caller's transaction stays usable."""
+    exclude_id = product.id
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except StaleDataError:
+        raise ConflictError() from None
     except IntegrityError:
-        existing = existing_with_url(duplicate_url, exclude_id=getattr(product_or_case, "id", None))
+        existing = existing_with_url(url, exclude_id=exclude_id)
         if existing is not None:
             raise DuplicateUrl(existing) from None
         raise
@@ -207,9 +240,9 @@ def create_product(actor: User, data: ProductData) -> Product:
     _require_reviewer(actor)
     _check_url(data)
     product = Product(created_by_id=actor.id)
-    _apply(product, data)
-    db.session.add(product)
-    _flush(product, data.url)
+    with _saving(product, data.url):
+        _apply(product, data)
+        db.session.add(product)
     record_event("product.created", actor=actor, subject=product, after=_snapshot(product))
     return product
 
@@ -219,8 +252,8 @@ def update_product(actor: User, product: Product, data: ProductData, expected_ve
     _check_version(product, expected_version)
     _check_url(data, exclude_id=product.id)
     before = _snapshot(product)
-    _apply(product, data)
-    _flush(product, data.url)
+    with _saving(product, data.url):
+        _apply(product, data)
     record_event("product.updated", actor=actor, subject=product, before=before, after=_snapshot(product))
 
 
@@ -255,9 +288,9 @@ def report_product(actor: User, registration: Registration, data: ProductData) -
     data.status = ProductStatus.published
     data.contribution_vnd = None  # the province records its own contribution
     product = Product(created_by_id=actor.id, report_state=ReportState.reported, reported_at=utcnow())
-    _apply(product, data)
-    db.session.add(product)
-    _flush(product, data.url)
+    with _saving(product, data.url):
+        _apply(product, data)
+        db.session.add(product)
     record_event("product.reported", actor=actor, subject=product, after=_snapshot(product))
     _mail_reviewers(registration, product, "product_reported",
                     _l("%(reference)s: a publication was reported", reference=registration.reference))
@@ -276,10 +309,10 @@ def correct_report(actor: User, product: Product, data: ProductData, expected_ve
     data.outlet_id, data.registration_id = product.outlet_id, product.registration_id
     data.status, data.contribution_vnd = product.status, product.contribution_vnd
     data.cooperation_type = product.cooperation_type
-    _apply(product, data)
-    product.report_state = ReportState.reported
-    product.reported_at = utcnow()
-    _flush(product, data.url)
+    with _saving(product, data.url):
+        _apply(product, data)
+        product.report_state = ReportState.reported
+        product.reported_at = utcnow()
     record_event("product.report_corrected", actor=actor, subject=product, before=before, after=_snapshot(product))
     if before["report_state"] == ReportState.correction_requested.name:
         _mail_reviewers(product.registration, product, "product_reported",
@@ -323,22 +356,27 @@ def request_correction(actor: User, product: Product, note: str, expected_versio
 
 # --- evidence -----------------------------------------------------------------
 
-def add_evidence(actor: User, owner: Product | SovereigntyCase, file_storage, description: str = "") -> EvidenceFile:
-    if isinstance(owner, Product):
-        allowed = is_reviewer(actor) or (
-            can_view_product(actor, owner) and owner.report_state in (ReportState.reported,
-                                                                      ReportState.correction_requested))
+def receive_evidence(file_storage) -> StoredFile:
+    """Store an evidence file sent with a form that also creates its owner (a new product):
+    first, holding no database lock; add_evidence() then checks it and writes the row."""
+    received = receive_upload(file_storage)
+    with slow_work():
+        return store_received(received, pixels=scan_pixels())
+
+
+def add_evidence(actor: User, owner: Product | SovereigntyCase, upload, description: str = "") -> EvidenceFile:
+    """`upload`: a file from a form (checked, then stored holding no database lock, then checked
+    again in the write transaction), or a StoredFile from receive_evidence()."""
+    _check_evidence_allowed(actor, owner)
+    if isinstance(upload, StoredFile):
+        stored = upload
     else:
-        allowed = is_reviewer(actor)
-    if not allowed:
-        raise NotAllowed(_l("You may not add evidence here."))
-    limit = current_app.config["REGISTRATION_MAX_ATTACHMENT_BYTES"]
-    used = sum(item.size for item in owner.evidence)
-    stored = store_upload(file_storage)
-    if used + stored.size > limit:
-        delete_stored(stored.stored_name)
-        raise ProductError(_l("The evidence files of one record may not exceed %(megabytes)d MB in all.",
-                              megabytes=limit // (1024 * 1024)))
+        received = receive_upload(upload)
+        _check_evidence_room(owner, received.size)  # before any decoding
+        with slow_work():
+            stored = store_received(received, pixels=scan_pixels())
+        _check_evidence_allowed(actor, owner)
+    _check_evidence_room(owner, stored.size)
     evidence = EvidenceFile(stored_name=stored.stored_name, content_type=stored.content_type, size=stored.size,
                             sha256=stored.sha256, original_filename=stored.original_filename,
                             description=description.strip() or None, uploaded_by_id=actor.id)
@@ -348,6 +386,25 @@ def add_evidence(actor: User, owner: Product | SovereigntyCase, file_storage, de
     action = "product.evidence_added" if isinstance(owner, Product) else "case.evidence_added"
     record_event(action, actor=actor, subject=owner, after={"file": stored.original_filename, "sha256": stored.sha256})
     return evidence
+
+
+def _check_evidence_allowed(actor: User, owner: Product | SovereigntyCase) -> None:
+    if isinstance(owner, Product):
+        allowed = is_reviewer(actor) or (
+            can_view_product(actor, owner) and owner.report_state in (ReportState.reported,
+                                                                      ReportState.correction_requested))
+    else:
+        allowed = is_reviewer(actor)
+    if not allowed:
+        raise NotAllowed(_l("You may not add evidence here."))
+
+
+def _check_evidence_room(owner: Product | SovereigntyCase, size: int) -> None:
+    limit = current_app.config["REGISTRATION_MAX_ATTACHMENT_BYTES"]
+    used = sum(item.size for item in owner.evidence)
+    if used + size > limit:
+        raise ProductError(_l("The evidence files of one record may not exceed %(megabytes)d MB in all.",
+                              megabytes=limit // (1024 * 1024)))
 
 
 def remove_evidence(actor: User, evidence: EvidenceFile) -> None:
@@ -419,11 +476,16 @@ def update_case(actor: User, case: SovereigntyCase, data: CaseData, expected_ver
 # --- reminders and overdue reports -----------------------------------------------
 
 def report_due_date(registration: Registration) -> date | None:
-    """The working day by which the correspondent should report what was published."""
+    """The working day by which the correspondent should report what was published; None when
+    there is no end date or the calendar cannot count it (a year beyond 2100, stored before the
+    forms bounded dates): the registration page must still show."""
     if registration.end_date is None:
         return None
-    return working_calendar().add_working_days(registration.end_date,
-                                               authority_profile().post_visit_report_working_days)
+    try:
+        return working_calendar().add_working_days(registration.end_date,
+                                                   authority_profile().post_visit_report_working_days)
+    except ValueError:
+        return None
 
 
 def reminder_dates(registration: Registration) -> dict[ReminderKind, date]:
@@ -453,7 +515,7 @@ def overdue_reports(today: date | None = None) -> list[tuple[Registration, date]
     rows = []
     for registration in db.session.scalars(_ended_without_report(today)):
         due = report_due_date(registration)
-        if due < today:
+        if due is not None and due < today:
             rows.append((registration, due))
     return rows
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, FieldList, FormField, HiddenField, IntegerField, RadioField,
+from wtforms import (BooleanField, DateField, FieldList, FormField, RadioField,
                      SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import Form, SubForm
+from app.forms import Form, SubForm, VersionField
 from app.outlets.forms import enum_choices
 from app.registrations.labels import (ATTACHMENT_KIND_NAMES, CONSULTED_BODY_LABELS, KIND_LABELS, OPINION_LABELS,
                                       PROPOSAL_LABELS)
@@ -20,6 +20,14 @@ SHORT_TEXT = 200
 
 def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
+
+
+def _not_too_far_ahead(field) -> None:
+    from app.registrations.service import PROGRAMME_MAX_YEARS_AHEAD, latest_programme_day
+
+    if field.data and field.data > latest_programme_day():
+        raise ValidationError(_l("A programme can be registered at most %(years)d years ahead.",
+                                 years=PROGRAMME_MAX_YEARS_AHEAD))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -61,7 +69,7 @@ class RegistrationForm(Form):
     guiding_agency = StringField(_l("Guiding agency"), validators=[Optional(), Length(max=SHORT_TEXT)])
     pledge = BooleanField(_l("We will carry out only the approved programme, respect Vietnamese law and the "
                              "conditions of the approval, and report what we publish."))
-    version = HiddenField()
+    version = VersionField()
     add_item = SubmitField(_l("Add a day to the itinerary"))
     save = SubmitField(_l("Save draft"))
     send = SubmitField(_l("Submit to the province"))
@@ -73,7 +81,11 @@ class RegistrationForm(Form):
         for entry in self.itinerary:
             entry.form.place_id.choices = [SelectChoice("", _l("Another place (type it)"))] + list(place_choices)
 
+    def validate_start_date(self, field):
+        _not_too_far_ahead(field)
+
     def validate_end_date(self, field):
+        _not_too_far_ahead(field)
         if field.data and self.start_date.data and field.data < self.start_date.data:
             raise ValidationError(_l("The end date cannot be before the start date."))
 
@@ -98,7 +110,7 @@ class NewRegistrationForm(Form):
 class VersionedForm(Form):
     """An action on a registration, carrying the version the user saw (optimistic locking)."""
 
-    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    version = VersionField(validators=[InputRequired()])
 
 
 class SimpleActionForm(VersionedForm):

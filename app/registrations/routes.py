@@ -36,7 +36,7 @@ from app.registrations.models import (Attachment, AttachmentKind, Consultation, 
                                       OPEN_STATUSES, Opinion, Proposal, Registration, RegistrationKind, Status,
                                       registration_crew)
 from app.registrations.permissions import allowed_actions, can_view
-from app.uploads import UploadError, send_stored
+from app.uploads import UploadError, send_stored, upload_rate_limited
 
 correspondent_required = roles_required(Role.correspondent)
 reviewer_required = roles_required(Role.officer, Role.leader)
@@ -203,6 +203,7 @@ def edit(registration_id: int):
 
 
 @bp.route("/registrations/<int:registration_id>/attachments", methods=["POST"])
+@upload_rate_limited
 @correspondent_required
 def add_attachment(registration_id: int):
     registration = _load(registration_id)

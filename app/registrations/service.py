@@ -8,8 +8,7 @@ the route commits once, so a failure anywhere leaves the registration as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
@@ -20,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.audit.service import record_event, snapshot
 from app.auth.models import Role, User
 from app.authority import authority_profile
+from app.clock import local_today
 from app.db import next_in_sequence, utcnow
 from app.documents import service as documents
 from app.extensions import db
@@ -29,10 +29,16 @@ from app.registrations.models import (Attachment, AttachmentKind, Consultation, 
                                       MessageKind, Opinion, Proposal, ReferenceCounter, Registration,
                                       RegistrationKind, RegistrationMessage, Status)
 from app.registrations.permissions import ACTION_NAMES, RULES, can_view
+from app.registrations.workdays import FIRST_YEAR as CALENDAR_FIRST_YEAR
+from app.registrations.workdays import LAST_YEAR as CALENDAR_LAST_YEAR
 from app.registrations.workdays import calendar_from_config
-from app.uploads import delete_stored, open_stored, store_bytes, store_upload
+from app.database import slow_work
+from app.uploads import copy_stored, receive_upload, scan_pixels, store_received
 
 PASSPORT_VALID_MONTHS_AFTER_END = 6
+# A programme is registered at most this far ahead: a later date is a typing mistake (9999),
+# and the working-day calendar and the permits only count so far.
+PROGRAMME_MAX_YEARS_AHEAD = 2
 
 
 class RegistrationError(Exception):
@@ -65,10 +71,6 @@ class Incomplete(RegistrationError):
 
 
 # --- time and deadlines -------------------------------------------------------
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
 
 def working_calendar():
     return calendar_from_config(current_app.config)
@@ -216,9 +218,16 @@ def save_draft(actor: User, registration: Registration, data: DraftData, expecte
     db.session.flush()
 
 
+def latest_programme_day(today: date | None = None) -> date:
+    """The last day a programme registered today may reach."""
+    return _add_months(today or local_today(), 12 * PROGRAMME_MAX_YEARS_AHEAD)
+
+
 def _add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
+    if year > date.max.year:
+        return date.max
     for last_day in (31, 30, 29, 28):
         try:
             return date(year, month, min(day.day, last_day))
@@ -248,6 +257,11 @@ def completeness_problems(registration: Registration, today: date | None = None)
         problem("end_date", required)
     elif start is not None and end < start:
         problem("end_date", _l("The end date cannot be before the start date."))
+    latest = latest_programme_day(today)
+    for name, value in (("start_date", start), ("end_date", end)):
+        if value is not None and value > latest:
+            problem(name, _l("A programme can be registered at most %(years)d years ahead.",
+                             years=PROGRAMME_MAX_YEARS_AHEAD))
     if not registration.crew_members:
         problem("crew_member_ids", _l("Choose at least one crew member."))
     if registration.kind is RegistrationKind.non_resident:
@@ -321,18 +335,43 @@ def withdraw(actor: User, registration: Registration, expected_version: int | No
                     _l("Registration %(reference)s was withdrawn", reference=registration.reference))
 
 
-def amend(actor: User, registration: Registration, expected_version: int | None) -> Registration:
-    """A new revision of an approved programme; the approved one stays in force until it is decided."""
+def _check_amendable(actor: User, registration: Registration, expected_version: int | None) -> None:
     _check(actor, "amend", registration, expected_version)
     pending = db.session.scalar(sa.select(Registration.id).where(
         Registration.amends_id == registration.id,
         Registration.status.in_([Status.draft, Status.submitted, Status.in_review, Status.needs_info])))
     if pending is not None:
         raise RegistrationError(_l("An amendment of this registration is already under way."))
+
+
+def _next_revision(actor: User, registration: Registration, expected_version: int | None) -> int:
+    """The revision number of a new amendment, taken under a lock on the amended registration's row
+    (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers), with the checks made again
+    under it: of two "ask for an amendment" at once, one starts it and the other is told it is
+    under way. Numbered after every earlier amendment, so a withdrawn one's reference is not reused."""
+    db.session.get(Registration, registration.id, with_for_update=True, populate_existing=True)
+    _check_amendable(actor, registration, expected_version)
+    last = db.session.scalar(sa.select(sa.func.max(Registration.revision)).where(
+        Registration.amends_id == registration.id))
+    return max(registration.revision, last or 0) + 1
+
+
+def amend(actor: User, registration: Registration, expected_version: int | None) -> Registration:
+    """A new revision of an approved programme; the approved one stays in force until it is decided."""
+    _check_amendable(actor, registration, expected_version)
+    source_files = [attachment.stored_name for attachment in registration.attachments]
+    with slow_work():  # copy the files holding no database lock, then check again in the write transaction
+        copied = [copy_stored(stored_name) for stored_name in source_files]
+    _check_amendable(actor, registration, expected_version)
+    copy_of = dict(zip(source_files, copied))
+    if set(copy_of) != {attachment.stored_name for attachment in registration.attachments}:
+        raise ConflictError()
+    copies = [(attachment, copy_of[attachment.stored_name]) for attachment in registration.attachments]
+    number = _next_revision(actor, registration, expected_version)
     revision = Registration(
-        reference=registration.reference + f"-R{registration.revision + 1}", kind=registration.kind,
+        reference=registration.reference + f"-R{number}", kind=registration.kind,
         outlet_id=registration.outlet_id, created_by_id=actor.id, status=Status.draft, amends_id=registration.id,
-        revision=registration.revision + 1,
+        revision=number,
         **{name: getattr(registration, name) for name in (
             "purpose", "content", "start_date", "end_date", "interview_questions", "publication_plan", "equipment",
             "has_drone", "drone_permit_reference", "guiding_agency", "mofa_permit_number")},
@@ -344,11 +383,11 @@ def amend(actor: User, registration: Registration, expected_version: int | None)
                           for item in registration.itinerary]
     db.session.add(revision)
     db.session.flush()
-    for attachment in registration.attachments:  # a copy of each file: the revision owns its attachments
-        with open_stored(attachment.stored_name) as source:
-            stored = store_bytes(source.read(), attachment.original_filename)
-        db.session.add(Attachment.from_stored(stored, registration_id=revision.id, kind=attachment.kind,
-                                              uploaded_by_id=attachment.uploaded_by_id))
+    for attachment, stored_name in copies:  # the revision owns its attachments: copies of the files
+        db.session.add(Attachment(registration_id=revision.id, kind=attachment.kind, stored_name=stored_name,
+                                  content_type=attachment.content_type, size=attachment.size,
+                                  sha256=attachment.sha256, original_filename=attachment.original_filename,
+                                  uploaded_by_id=attachment.uploaded_by_id))
     db.session.flush()
     record_event("registration.amendment_started", actor=actor, subject=registration,
                  after={"revision": revision.reference})
@@ -358,14 +397,15 @@ def amend(actor: User, registration: Registration, expected_version: int | None)
 
 
 def add_attachment(actor: User, registration: Registration, kind: AttachmentKind, file_storage) -> Attachment:
+    """Check, then store the file holding no database lock (decoding is slow), then check again
+    and write the row in a new write transaction: the registration may have changed meanwhile."""
     _check(actor, "edit", registration)
-    limit = current_app.config["REGISTRATION_MAX_ATTACHMENT_BYTES"]
-    used = sum(attachment.size for attachment in registration.attachments)
-    stored = store_upload(file_storage)
-    if used + stored.size > limit:
-        delete_stored(stored.stored_name)
-        raise RegistrationError(_l("The attachments of one registration may not exceed %(megabytes)d MB in all.",
-                                   megabytes=limit // (1024 * 1024)))
+    received = receive_upload(file_storage)
+    _check_attachment_room(registration, received.size)  # before any decoding
+    with slow_work():
+        stored = store_received(received, pixels=scan_pixels())
+    _check(actor, "edit", registration)
+    _check_attachment_room(registration, stored.size)
     attachment = Attachment.from_stored(stored, registration_id=registration.id, kind=kind, uploaded_by_id=actor.id)
     db.session.add(attachment)
     registration.updated_at = utcnow()
@@ -373,6 +413,15 @@ def add_attachment(actor: User, registration: Registration, kind: AttachmentKind
     record_event("registration.attachment_added", actor=actor, subject=registration,
                  after={"kind": kind.name, "file": stored.original_filename, "sha256": stored.sha256})
     return attachment
+
+
+def _check_attachment_room(registration: Registration, size: int) -> None:
+    limit = current_app.config["REGISTRATION_MAX_ATTACHMENT_BYTES"]
+    used = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0))
+                             .where(Attachment.registration_id == registration.id))
+    if used + size > limit:
+        raise RegistrationError(_l("The attachments of one registration may not exceed %(megabytes)d MB in all.",
+                                   megabytes=limit // (1024 * 1024)))
 
 
 def remove_attachment(actor: User, attachment: Attachment) -> None:
@@ -465,6 +514,13 @@ def propose_decision(actor: User, registration: Registration, proposal: Proposal
                 proposal=proposal, note=note.strip())
 
 
+def _dates_countable(registration: Registration) -> bool:
+    """Dates the working-day calendar (and so every deadline and the permit) can count: stored
+    before the forms bounded them, a programme may end in 2200."""
+    return all(CALENDAR_FIRST_YEAR <= value.year <= CALENDAR_LAST_YEAR
+               for value in (registration.start_date, registration.end_date) if value is not None)
+
+
 def border_consultation_answered(registration: Registration) -> bool:
     return any(consultation.body in (ConsultedBody.border_guard, ConsultedBody.police)
                and consultation.answered_at is not None for consultation in registration.consultations)
@@ -472,6 +528,10 @@ def border_consultation_answered(registration: Registration) -> bool:
 
 def approval_blockers(registration: Registration) -> list[str]:
     """Why the leader cannot approve yet (shown on the page, enforced by `approve`)."""
+    if not _dates_countable(registration):
+        return [str(_l("The programme dates are beyond what the working-day calendar and the permit can hold "
+                       "(%(first)d-%(last)d): ask the correspondent to correct them.", first=CALENDAR_FIRST_YEAR,
+                       last=CALENDAR_LAST_YEAR))]
     if registration.visits_border_area and not border_consultation_answered(registration):
         locale = str(get_locale())
         names = ", ".join(place.name(locale) for place in registration.border_places)
