@@ -8,7 +8,7 @@ from flask import current_app
 
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
-from app.db import utcnow
+from app.clock import local_today, utcnow
 from app.extensions import db
 from app.places.models import Place, PlaceKind
 
@@ -39,6 +39,77 @@ DEMO_PLACES = [
     ("DEMO-TWCMN", "Khu di tích Trung ương Cục miền Nam", "Central Office for South Vietnam Relic Site",
      PlaceKind.site, "KH"),
 ]
+
+
+def add_demo_photo(member) -> None:
+    """Give a demo crew member a drawn placeholder portrait (initials and DEMO, no real face)."""
+    from app.demo.files import demo_portrait
+    from app.uploads import store_bytes
+
+    stored = store_bytes(demo_portrait(member.full_name), f"DEMO photo {member.full_name}.jpg")
+    member.photo_stored_name, member.photo_content_type = stored.stored_name, stored.content_type
+
+
+def store_demo_file(content: bytes, filename: str, stored_before: dict):
+    """store_bytes, except that a file already stored once (a crew member's passport scan on each of their
+    registrations) is copied rather than decoded and encoded again: `flask demo load` stays quick."""
+    import dataclasses
+    import hashlib
+
+    from app.uploads import copy_stored, safe_filename, store_bytes
+
+    key = hashlib.sha256(content).digest()
+    first = stored_before.get(key)
+    if first is None:
+        first = stored_before[key] = store_bytes(content, filename)
+        return first
+    return dataclasses.replace(first, stored_name=copy_stored(first.stored_name),
+                               original_filename=safe_filename(filename))
+
+
+def demo_attachments(registration, author, start: date, end: date, written_on: date) -> list[tuple[str, bytes, str]]:
+    """The files a correspondent attaches, made now: (kind, content, file name) for each required kind,
+    one passport scan per crew member, and the first crew member's press card. `start` and `end` are
+    the dates the visit will have (a completed demo visit is moved into the past after it is submitted)."""
+    from datetime import timedelta
+
+    from app.demo import files
+
+    outlet = registration.outlet
+    crew = list(registration.crew_members)
+    names = [member.full_name for member in crew]
+    places = [item.place.name_en if item.place else (item.place_text or "") for item in registration.itinerary]
+    made = []
+    for kind_name in current_app.config["REQUIRED_ATTACHMENTS"][registration.kind.name]:
+        if kind_name == "request_letter":
+            made.append((kind_name, files.demo_request_letter(
+                outlet.name, author.full_name, registration.purpose, start, end, places, names, written_on),
+                "DEMO request letter.pdf"))
+        elif kind_name == "mofa_permit":
+            made.append((kind_name, files.demo_mofa_permit(
+                registration.mofa_permit_number or "DEMO-01/BC", outlet.name, names, start, end,
+                written_on - timedelta(days=5)), "DEMO MOFA permit.pdf"))
+        elif kind_name == "passport":
+            made += [(kind_name, files.demo_passport_scan(member.full_name, member.nationality, member.passport_number,
+                                                          member.date_of_birth, member.passport_expiry),
+                      f"DEMO passport {member.full_name}.jpg") for member in crew]
+        else:
+            label = kind_name.replace("_", " ").capitalize()
+            made.append((kind_name, files.demo_document(label, outlet.name, registration.purpose),
+                         f"DEMO {label}.pdf"))
+    if crew and crew[0].press_card_number:
+        made.append(("press_card", files.demo_press_card(crew[0].full_name, outlet.name, crew[0].press_card_number),
+                     f"DEMO press card {crew[0].full_name}.png"))
+    return made
+
+
+def drop_demo_mail() -> None:
+    """Demo data sends no mail: the notifications its service calls queued are removed before any commit."""
+    from app.outbox.models import OutboxMessage
+
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.info.pop("outbox_pending_ids", None)
+    db.session.flush()
 
 
 def database_is_empty() -> bool:
@@ -90,9 +161,6 @@ DEMO_CREW = {
     "FR": [("Claire Martin", "reporter"), ("Nguyễn Thị Hoa", "interpreter")],
 }
 
-TINY_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
-
 # (outlet index, final state, purpose, places, start in days, days)
 DEMO_REGISTRATIONS = [
     (0, "draft", "Rice and climate: a DEMO documentary in progress", ["DEMO-DUONGMINHCHAU"], 40, 3),
@@ -115,12 +183,10 @@ def load_demo_registrations() -> int:
     so each has a real timeline. Demo notifications are not sent: they are removed from the outbox."""
     from datetime import timedelta
 
-    from app.outbox.models import OutboxMessage
     from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
     from app.registrations import service
     from app.registrations.models import (Attachment, AttachmentKind, ConsultedBody, Opinion, Proposal,
                                           Registration, RegistrationKind)
-    from app.uploads import store_bytes
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(Registration)):
         return 0
@@ -141,18 +207,21 @@ def load_demo_registrations() -> int:
         db.session.flush()
         user.outlet_id = outlet.id
         for number, (name, role) in enumerate(DEMO_CREW[country]):
-            db.session.add(CrewMember(outlet_id=outlet.id, full_name=name, nationality=country if number == 0 or
-                                      country != "FR" else "VN", date_of_birth=date(1980 + number, 3, 14),
-                                      passport_number=f"DEMO{outlet.id}{number}7", role=CrewRole[role],
-                                      passport_expiry=date.today() + timedelta(days=1500),
-                                      press_card_number=f"DEMO-PC-{outlet.id}{number}"))
+            member = CrewMember(outlet_id=outlet.id, full_name=name, nationality=country if number == 0 or
+                                country != "FR" else "VN", date_of_birth=date(1980 + number, 3, 14),
+                                passport_number=f"DEMO{outlet.id}{number}7", role=CrewRole[role],
+                                passport_expiry=local_today() + timedelta(days=1500),
+                                press_card_number=f"DEMO-PC-{outlet.id}{number}")
+            add_demo_photo(member)
+            db.session.add(member)
         correspondents.append(user)
     db.session.flush()
 
     officer = db.session.scalar(sa.select(User).where(User.email == "officer@example.org"))
     leader = db.session.scalar(sa.select(User).where(User.email == "leader@example.org"))
     places = {place.code: place for place in db.session.scalars(sa.select(Place))}
-    today = date.today()
+    today = local_today()
+    stored_before = {}
     for outlet_index, final, purpose, codes, start_in, days in DEMO_REGISTRATIONS:
         author = correspondents[outlet_index]
         kind = RegistrationKind.resident if db.session.get(Outlet, author.outlet_id).is_resident_office \
@@ -173,12 +242,17 @@ def load_demo_registrations() -> int:
                                               place_id=places[code].id, place_text=None,
                                               host_organisation="DEMO host", activity="DEMO filming and interviews")
                        for index, code in enumerate(codes)]), None)
-        for kind_name in current_app.config["REQUIRED_ATTACHMENTS"][kind.name]:
-            stored = store_bytes(TINY_PDF, f"DEMO {kind_name}.pdf")
+        db.session.flush()
+        db.session.refresh(registration)
+        # A completed visit took place last month: its dates move into the past once it is submitted.
+        past = timedelta(days=start_in + 30) if final == "completed" else timedelta(0)
+        for kind_name, content, filename in demo_attachments(registration, author, registration.start_date - past,
+                                                             registration.end_date - past,
+                                                             today - past - timedelta(days=2)):
+            stored = store_demo_file(content, filename, stored_before)
             db.session.add(Attachment.from_stored(stored, registration_id=registration.id,
                                                   kind=AttachmentKind[kind_name], uploaded_by_id=author.id))
         db.session.flush()
-        db.session.refresh(registration)
         if final == "draft":
             continue
         service.submit(author, registration, None)
@@ -208,6 +282,15 @@ def load_demo_registrations() -> int:
             service.refuse(leader, registration, reasons="DEMO: the drone flight permit was not provided.",
                            expected_version=None)
             continue
+        if final == "completed":
+            # The programme took place last month. Its dates move into the past before the decision, so the
+            # permits are issued with the dates of the visit (and show "expired" when checked), not with
+            # the dates it was submitted with, which lie in the future.
+            registration.start_date -= past
+            registration.end_date -= past
+            for item in registration.itinerary:
+                item.day -= past
+            db.session.flush()
         service.propose_decision(officer, registration, Proposal.approve, "DEMO: complete file.", None)
         service.approve(leader, registration, conditions="DEMO: work with the escort officer at all times.",
                         escort_name="DEMO Trần Văn Hộ", escort_phone="+84 912 000 111", expected_version=None)
@@ -215,6 +298,11 @@ def load_demo_registrations() -> int:
             service.revoke(officer, registration, reason="DEMO: filming outside the approved places.",
                            expected_version=None)
         elif final == "superseded":
+            # amend() copies the files holding no database lock (app.database.slow_work), which needs a
+            # transaction that has written nothing: what is loaded so far is committed first. `flask demo
+            # load` owns its transaction, like any command.
+            drop_demo_mail()  # never committed: a running outbox worker would send it
+            db.session.commit()
             amendment = service.amend(author, registration, None)
             amendment.end_date += timedelta(days=1)  # one more day of filming
             amendment.pledge_accepted_at = utcnow()  # the pledge is given again for each revision
@@ -224,18 +312,8 @@ def load_demo_registrations() -> int:
             service.approve(leader, amendment, conditions="DEMO: as before.", escort_name="DEMO Trần Văn Hộ",
                             escort_phone="+84 912 000 111", expected_version=None)
         elif final == "completed":
-            # The programme took place last month: move its dates into the past, then close it.
-            shift = timedelta(days=start_in + 30)
-            registration.start_date -= shift
-            registration.end_date -= shift
-            for item in registration.itinerary:
-                item.day -= shift
-            db.session.flush()
             service.complete(officer, registration, None)
-    # Demo data sends no mail.
-    db.session.execute(sa.delete(OutboxMessage))
-    db.session.info.pop("outbox_pending_ids", None)
-    db.session.flush()
+    drop_demo_mail()
     return len(DEMO_REGISTRATIONS)
 
 
@@ -267,7 +345,6 @@ def load_demo_products() -> int:
     review, one whose correction was asked for, and two sovereignty cases (ours and a foreign one)."""
     from datetime import timedelta
 
-    from app.outbox.models import OutboxMessage
     from app.outlets.models import Outlet
     from app.products import service as products
     from app.products.models import (CaseStatus, Channel, CooperationType, Evaluation, Product, ProductStatus,
@@ -280,7 +357,7 @@ def load_demo_products() -> int:
     outlets = db.session.scalars(sa.select(Outlet).where(Outlet.name.like("DEMO %")).order_by(Outlet.id)).all()
     if officer is None or len(outlets) < 3:
         return 0
-    today = date.today()
+    today = local_today()
     made = []
     for (outlet_index, type_, channel, title, original, languages, countries, sectors, days_ago, reach,
          contribution, cooperation, evaluation) in DEMO_PRODUCTS:
@@ -329,7 +406,5 @@ def load_demo_products() -> int:
         reported_on=today - timedelta(days=68), steps_taken="DEMO: the publisher was asked to correct the map "
         "through the embassy; the map was corrected.", handled_on=today - timedelta(days=40),
         status=CaseStatus.handled))
-    db.session.execute(sa.delete(OutboxMessage))
-    db.session.info.pop("outbox_pending_ids", None)
-    db.session.flush()
+    drop_demo_mail()
     return len(made)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.clock import local_today
 from app.extensions import db
 
 HISTORY_OUTLETS = [
@@ -44,6 +45,7 @@ SECTORS = ["tourism", "agriculture", "industry", "border_trade", "culture", "inv
 def load_demo_history(months: int = 12) -> tuple[int, int]:
     """Past visits, one to four a month, decided in a few working days: (registrations, products)."""
     from app.auth.models import User
+    from app.demo.data import add_demo_photo
     from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
     from app.places.models import Place
     from app.products.models import (Channel, CooperationType, Evaluation, Product, ProductCountry, ProductLanguage,
@@ -70,9 +72,11 @@ def load_demo_history(months: int = 12) -> tuple[int, int]:
         db.session.add(outlet)
         db.session.flush()
         for number, (full_name, nationality, role) in enumerate(crew):
-            db.session.add(CrewMember(outlet_id=outlet.id, full_name=full_name, nationality=nationality,
-                                      date_of_birth=date(1982 + number, 6, 1), passport_number=f"DEMOH{outlet.id}{number}",
-                                      passport_expiry=date.today() + timedelta(days=2000), role=CrewRole[role]))
+            member = CrewMember(outlet_id=outlet.id, full_name=full_name, nationality=nationality,
+                                date_of_birth=date(1982 + number, 6, 1), passport_number=f"DEMOH{outlet.id}{number}",
+                                passport_expiry=local_today() + timedelta(days=2000), role=CrewRole[role])
+            add_demo_photo(member)
+            db.session.add(member)
         outlets.append(outlet)
     outlets += db.session.scalars(sa.select(Outlet).where(Outlet.name.in_(
         ["DEMO Nordic Television", "DEMO Tokyo Shimbun", "DEMO Le Quotidien, Hanoi office"]))).all()
@@ -83,7 +87,7 @@ def load_demo_history(months: int = 12) -> tuple[int, int]:
     def at(day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour, 15), zone).astimezone(timezone.utc)
 
-    today = date.today()
+    today = local_today()
     made = products = 0
     for months_back in range(months, 0, -1):
         month_start = (today.replace(day=1) - timedelta(days=31 * months_back)).replace(day=1)

@@ -2,32 +2,34 @@
 
 Called by the registration service inside the decision's transaction, so a decision and
 its documents are saved together or not at all, and a number is never used twice or skipped.
+
+The PDFs are therefore rendered while the decision holds SQLite's write lock (app/database.py):
+each letter prints the register number taken in this transaction, and each permit's QR token
+signs the permit's row id, both known only once the rows are written. Rendering first would
+mean reserving numbers and ids in an earlier transaction (leaving gaps in the register when the
+decision then fails) or rendering with predicted ones and again on a mismatch. Stored with
+store_generated_pdf: no upload checks for PDFs made here.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from app.audit.service import record_event
 from app.authority import authority_profile
+from app.clock import local_today
 from app.db import next_in_sequence, utcnow
 from app.documents import texts
 from app.documents.models import DocumentCounter, DocumentKind, IssuedDocument
 from app.extensions import db
-from app.uploads import open_stored, store_bytes
+from app.uploads import open_stored, store_generated_pdf
 
 LETTER_KINDS = (DocumentKind.approval_letter, DocumentKind.refusal_letter, DocumentKind.notification_letter)
 
 
-def _local_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
-
 def _register(kind: DocumentKind, registration, signer, **fields) -> IssuedDocument:
     """A new register entry, numbered in its series for the current year."""
-    today = _local_today()
+    today = local_today()
     document = IssuedDocument(registration_id=registration.id, kind=kind, issue_date=today,
                               signer_id=signer.id if signer else None,
                               signer_name=signer.full_name if signer else "", **fields)
@@ -52,7 +54,7 @@ def _store(document: IssuedDocument, pdf: bytes, *, sign: bool) -> None:
                        reason=f"{document.register_number}", location=profile.place_name,
                        signer_name=document.signer_name)
         document.digitally_signed = True
-    stored = store_bytes(pdf, f"{document.kind.name}.pdf", max_bytes=64 * 1024 * 1024)
+    stored = store_generated_pdf(pdf, f"{document.kind.name}.pdf")
     document.stored_name, document.size, document.sha256 = stored.stored_name, stored.size, stored.sha256
     db.session.flush()
     record_event("document.issued", subject=document.registration, after={
@@ -64,7 +66,9 @@ def issue_approval(registration, leader) -> list[IssuedDocument]:
     """The approval letter, the notification letter, a permit per crew member and the print-all set."""
     from app.documents.letters import render_letter
     from app.documents.permits import render_permit, render_permits
+    from app.ops.addresses import require_permit_address
 
+    require_permit_address()  # before any number is taken or file written: refused means nothing issued
     issued = []
     for kind, build in ((DocumentKind.approval_letter, texts.approval_letter),
                         (DocumentKind.notification_letter, texts.notification_letter)):
