@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from app import config as default_config
 
@@ -14,6 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: config layers, extensions, blueprints, CLI."""
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.from_object(default_config)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("PRESSDESK")
@@ -34,13 +36,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
     limiter.init_app(app)
 
-    from app import i18n, security
-    from app.database import install_sqlite_pragmas
+    from app import i18n, ops, security
+    from app.database import install_engine_events
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
     security.init_app(app)
-    install_sqlite_pragmas(app)
+    ops.init_app(app)  # logs and request ids, /healthz and /readyz
+    install_engine_events(app)
+    from app import uploads
+
+    uploads.init_app(app)  # `flask uploads sweep`; files follow their transaction
 
     from app.authority import load_authority_profile
 
@@ -48,12 +54,29 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app import (admin, audit, auth, demo, documents, errors, guide, indicators, main, outbox, outlets,
                      places, products, registrations, verification, visits)
+    from app import backup
 
-    for area in (main, auth, admin, audit, outbox, places, outlets, registrations, documents, verification, guide,
-                 products, indicators, visits, demo):
+    from app import devmail
+
+    for area in (main, auth, admin, audit, outbox, devmail, places, outlets, registrations, documents, verification, guide,
+                 products, indicators, visits, demo, backup):
         area.init_app(app)
     errors.init_app(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number an INTEGER column can hold (at most 2**31 - 1), so a
+    longer id is a 404 instead of an overflow in the database (a 500 on PostgreSQL and SQLite)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str):
+        if len(value) > 10:  # int() of thousands of digits is slow, then refused (ValueError)
+            raise ValidationError()
+        return super().to_python(value)
 
 
 def _finish_config(app: Flask) -> None:
@@ -72,13 +95,18 @@ def _finish_config(app: Flask) -> None:
             )
         config["SECRET_KEY"] = _development_secret_key(app)
     if not config.get("SQLALCHEMY_DATABASE_URI"):
-        os.makedirs(app.instance_path, exist_ok=True)
+        _private_instance_folder(app)
         config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "pressdesk.db")
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite does not pool like a server; pre-ping is only noise there.
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
-    config["UPLOAD_FOLDER"] = config.get("UPLOAD_FOLDER") or os.path.join(app.instance_path, "uploads")
+    if not config.get("UPLOAD_FOLDER"):
+        _private_instance_folder(app)
+        config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    from app.ops import finish_config as finish_ops_config
+
+    finish_ops_config(config)  # the public address rule, Redis timeouts
 
 
 def normalise_database_url(url: str) -> str:
@@ -91,9 +119,21 @@ def normalise_database_url(url: str) -> str:
 
 def _development_secret_key(app: Flask) -> str:
     """A random key kept in instance/ so that `make run` sessions survive a restart."""
-    os.makedirs(app.instance_path, exist_ok=True)
+    _private_instance_folder(app)
     path = Path(app.instance_path) / "development-secret-key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
+        # Created 0600 from the start: no moment when another user could read it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_urlsafe(48))
+    elif path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _private_instance_folder(app: Flask) -> None:
+    """instance/ (database, keys, uploads) is readable by the service user only: mode 0700."""
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    folder = Path(app.instance_path)
+    if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)

@@ -32,9 +32,19 @@ MAIL_PASSWORD = None
 MAIL_DEFAULT_SENDER = "PressDesk <no-reply@pressdesk.invalid>"
 # Never drop mail silently, not even under TESTING: tests read it from a real SMTP server.
 MAIL_SUPPRESS_SEND = False
-OUTBOX_MAX_ATTEMPTS = 12
-# Send right after the request that queued a message (outside the request's time).
-OUTBOX_SEND_AFTER_REQUEST = True
+# Mail delivery (app/outbox): `flask outbox worker` (or `flask outbox send` from cron) sends
+# queued messages; no web request ever talks to SMTP.
+# Seconds to wait for the SMTP server to connect and for each of its replies.
+MAIL_TIMEOUT = 10
+# A message that cannot be delivered is retried (1, 2, 4... minutes apart, at most this many
+# seconds) and given up (marked failed, shown on /admin/outbox/) this many hours after it was queued.
+OUTBOX_MAX_BACKOFF_SECONDS = 3600
+OUTBOX_GIVE_UP_AFTER_HOURS = 14 * 24
+# Seconds the worker pauses when nothing is due.
+OUTBOX_WORKER_POLL_SECONDS = 2
+# Development only: where `flask devmail serve` (the SMTP catcher of `make run`) keeps each
+# message as an .eml file, listed at /dev/mail (instance/dev-mail unless set).
+DEV_MAIL_DIR = None
 
 # Language and time.
 LANGUAGES = ("vi", "en")
@@ -63,6 +73,14 @@ RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN = "10 per minute;50 per hour"
 RATELIMIT_PASSWORD_RESET = "5 per 15 minutes;20 per day"
 RATELIMIT_SIGNUP = "10 per hour"
+# Failed logins per account (the normalised email, hashed), from any address: counts failures only.
+RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
+# When the storage (Redis) is down, count in this process's memory (logged) instead of failing
+# requests; an error of the limiter itself lets the request through (logged) rather than a 500.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
+# Seconds to wait for the rate-limit Redis before falling back (added to redis:// storage options).
+RATELIMIT_REDIS_TIMEOUT = 1.0
 
 # Uploads: the whole request body, in bytes.
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
@@ -83,6 +101,13 @@ UPLOAD_MAX_FILE_BYTES = 10 * 1024 * 1024
 # The largest image accepted, in pixels (width x height): a decoded 40-megapixel RGBA image
 # already takes 160 MB of memory, whatever the size of its file.
 UPLOAD_MAX_IMAGE_PIXELS = 40_000_000
+# What is kept of an image, in pixels: a larger one is scaled down (JPEG at decode time, so a big
+# photo never fully decodes). A face photo (crew) needs about one megapixel; a scan of a passport
+# page or a letter, or a screenshot, about as much as an A4 page at 300 dpi.
+UPLOAD_PHOTO_PIXELS = 1_000_000
+UPLOAD_SCAN_PIXELS = 9_000_000
+# Uploads per user (attachments, crew photos, evidence), Flask-Limiter syntax.
+RATELIMIT_UPLOAD = "30 per minute;300 per day"
 
 # Registrations.
 # Attachments a registration must carry before it can be submitted, by kind.
@@ -105,3 +130,24 @@ SIGNING_CERT_FILE = None
 SIGNING_KEY_FILE = None
 SIGNING_KEY_PASSPHRASE = None
 # Issued documents are stored with the uploads (UPLOAD_FOLDER), under the same access checks.
+
+# Operating it (app/ops, app/security.py).
+# The public address must be https and not loopback outside development and tests (checked at
+# start and before issuing permits). True allows it anyway; None: derived (allowed only in
+# development and under TESTING).
+ALLOW_INSECURE_BASE_URL = None
+# Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host/-Prefix (0: none;
+# nginx alone: 1). Only then are those headers (and X-Request-ID) believed.
+TRUSTED_PROXY_HOPS = 0
+# "text" (human lines) or "json" (one JSON object per line), on stderr.
+LOG_FORMAT = "text"
+LOG_LEVEL = "INFO"
+# One log line per request (method, path with secrets redacted, status, duration); None: with json only.
+LOG_REQUESTS = None
+
+# Backups (`flask backup create` / `restore`, app/backup/).
+# Where `flask backup create` writes when no --output is given (None: instance/backups).
+BACKUP_FOLDER = None
+# The PostgreSQL client programs; their major version must be the server's (or newer for pg_dump).
+BACKUP_PG_DUMP = "pg_dump"
+BACKUP_PG_RESTORE = "pg_restore"

@@ -13,17 +13,21 @@ import os
 import secrets
 import socket
 import threading
+from datetime import date, datetime, time, timezone
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 
 from app import create_app, normalise_database_url
+from app.clock import DEFAULT_TIMEZONE, local_today
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
 from app.db import utcnow
@@ -66,6 +70,52 @@ def _guarded_connect_ex(sock, address):
 def no_outside_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+
+
+# --- the clock ------------------------------------------------------------------
+
+# A Wednesday in an ordinary week (no holiday within a fortnight either side). To try the suite
+# on another day (the first of a month, a day before Tết): PRESSDESK_TEST_DAY=2026-11-01 make test.
+FROZEN_DAY = date.fromisoformat(os.environ.get("PRESSDESK_TEST_DAY") or "2026-10-14")
+
+
+def night_instant(day: date = FROZEN_DAY) -> datetime:
+    """An instant of `day` (UTC) at which the province's date differs from the machine's and, if
+    it can, from UTC's: a test that reads `date.today()` or the UTC date instead of the one
+    clock (app/clock.py) then fails at once, not only at night."""
+    province = ZoneInfo(DEFAULT_TIMEZONE)
+    candidates = [datetime.combine(day, time(hour), timezone.utc) for hour in (20, 18, 12, 10, 3)]
+
+    def differs_from_machine(moment):
+        machine_day = date.fromtimestamp(moment.timestamp())  # the machine's TZ, as date.today() reads it
+        return machine_day != moment.astimezone(province).date()
+
+    for moment in candidates:
+        if differs_from_machine(moment) and moment.date() != moment.astimezone(province).date():
+            return moment
+    return next((moment for moment in candidates if differs_from_machine(moment)), candidates[0])
+
+
+def at_frozen_instant():
+    """The frozen clock for a module- or session-scoped fixture (these run before `frozen_clock`),
+    so that what they make (a certificate, a signed letter) is dated like the tests that use it.
+    A timestamp, not an aware datetime: given one, time-machine also sets TZ to its zone, and
+    the machine's own time zone (the one CI picks far from the province's) would be lost."""
+    return time_machine.travel(night_instant().timestamp(), tick=True)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """Every test starts at the same instant (then the clock ticks on), late at night in UTC.
+
+    Browser tests (marked e2e) keep the real clock: Chromium judges cookie expiry by its own.
+    A test that needs another day travels there itself: `time_machine.travel(...)`.
+    """
+    if request.node.get_closest_marker("e2e"):
+        yield None
+        return
+    with at_frozen_instant() as traveller:
+        yield traveller
 
 
 # --- SMTP ---------------------------------------------------------------------
@@ -171,12 +221,25 @@ def database_url(server_database_url, tmp_path):
 
 
 class BufferedClient(FlaskClient):
-    """Closes each response like a real server does, so after-response work
-    (mail delivery from the outbox) runs before the test looks at it."""
+    """Closes each response like a real server does, then plays the outbox worker: one
+    `send_due()` pass (the worker's own function) in the test process, so a test reads the mail a
+    request queued in `mailbox` right after the request. Requests never send mail themselves.
+    A test that wants the queue left alone sets `client.deliver_mail = False`."""
+
+    deliver_mail = True
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        if self.deliver_mail:
+            from app.outbox.service import send_due
+
+            with self.application.app_context():
+                try:
+                    send_due()
+                finally:
+                    _db.session.remove()
+        return response
 
 
 def make_test_config(database_url, smtp_server, **overrides) -> dict:
@@ -321,8 +384,24 @@ def make_user(app):
 
 # --- registration factories ------------------------------------------------------
 
-TINY_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+def _one_page_pdf() -> bytes:
+    """The smallest real PDF: one empty A4 page, with a correct cross-reference table."""
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+               b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>"]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(pdf)
+
+
+# A real one-page PDF (the upload check refuses a PDF without pages).
+TINY_PDF = _one_page_pdf()
 
 
 @pytest.fixture
@@ -351,14 +430,14 @@ def make_outlet(app):
 @pytest.fixture
 def make_crew_member(app):
     def factory(outlet, *, full_name="Ingrid Larsen", nationality="NO", passport_expiry=None, role=None):
-        from datetime import date, timedelta
+        from datetime import timedelta
 
         from app.outlets.models import CrewMember, CrewRole
 
         with app.app_context():
             member = CrewMember(outlet_id=outlet.id, full_name=full_name, nationality=nationality,
                                 date_of_birth=date(1985, 4, 12), passport_number="N" + secrets.token_hex(3).upper(),
-                                passport_expiry=passport_expiry or date.today() + timedelta(days=3 * 365),
+                                passport_expiry=passport_expiry or local_today() + timedelta(days=3 * 365),
                                 role=role or CrewRole.reporter, press_card_number="PC-77")
             _db.session.add(member)
             _db.session.commit()
@@ -395,7 +474,7 @@ def make_registration(app, make_user, make_outlet, make_crew_member, make_place)
 
     def factory(status=None, *, kind=None, border=False, correspondent=None, start_in_days=20, days=3,
                 assigned_to=None):
-        from datetime import date, timedelta
+        from datetime import timedelta
 
         from app.db import utcnow
         from app.registrations.models import (Attachment, AttachmentKind, ItineraryItem, Registration,
@@ -410,7 +489,7 @@ def make_registration(app, make_user, make_outlet, make_crew_member, make_place)
             make_outlet(correspondents=[correspondent], name=f"Outlet of {correspondent.email}")
         member = make_crew_member(SimpleNamespace(id=correspondent.outlet_id))
         place = make_place(border=border)
-        start = date.today() + timedelta(days=start_in_days)
+        start = local_today() + timedelta(days=start_in_days)
         with app.test_request_context():
             registration = Registration(
                 reference=next_reference(start.year), kind=kind, outlet_id=correspondent.outlet_id,
@@ -428,7 +507,7 @@ def make_registration(app, make_user, make_outlet, make_crew_member, make_place)
             registration.crew_members = [_db.session.get(CrewMember, member.id)]
             if status is not Status.draft:
                 registration.submitted_at = registration.first_submitted_at = utcnow()
-                registration.due_date = date.today() + timedelta(days=7)
+                registration.due_date = local_today() + timedelta(days=7)
             if status in (Status.approved, Status.completed, Status.revoked, Status.superseded, Status.refused):
                 registration.decided_at = utcnow()
                 registration.escort_name, registration.escort_phone = "Trần Văn Hộ", "+84 912 000 111"
