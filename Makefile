@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations translations-update clean
+.PHONY: run demo-reset test install install-dev translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,6 @@ translations-update: $(VENV)/.installed
 # public address (email links, permit QR codes) to this machine's LAN address, for a phone.
 run: install
 	PRESSDESK_ENV_NAME=development $(FLASK) db upgrade
-	PRESSDESK_ENV_NAME=development $(FLASK) demo load --if-empty
 	@export PRESSDESK_ENV_NAME=development PRESSDESK_MAIL_SERVER=127.0.0.1 PRESSDESK_MAIL_PORT=$(DEV_MAIL_PORT) \
 	    PRESSDESK_MAIL_USE_TLS=false PRESSDESK_MAIL_USE_SSL=false PRESSDESK_MAIL_USERNAME=null; \
 	address="$(HOST)"; \
@@ -50,6 +49,9 @@ run: install
 	    address=$$($(FLASK) devmail lan-address) || { echo "No LAN address found: links use 127.0.0.1."; address=127.0.0.1; }; \
 	fi; \
 	export PRESSDESK_BASE_URL="http://$$address:$(PORT)"; \
+	$(FLASK) demo load --if-empty || exit 1; \
+	$(BIN)/python -c "import socket; socket.create_server(('127.0.0.1', $(DEV_MAIL_PORT))).close()" 2>/dev/null || \
+	    { echo "Port $(DEV_MAIL_PORT) for the mail catcher is in use (another make run?): try make run DEV_MAIL_PORT=8026."; exit 1; }; \
 	$(FLASK) devmail serve --port $(DEV_MAIL_PORT) & catcher=$$!; \
 	$(FLASK) outbox worker --poll-seconds 1 & worker=$$!; \
 	trap 'kill -TERM $$catcher $$worker 2>/dev/null; wait $$catcher $$worker 2>/dev/null' EXIT; \
@@ -58,6 +60,12 @@ run: install
 	if [ "$(HOST)" = "0.0.0.0" ]; then echo "On a phone on the same network: $$PRESSDESK_BASE_URL"; fi; \
 	echo "Mail the site sends is caught, not delivered: read it at $$PRESSDESK_BASE_URL/dev/mail/"; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Start again from fresh DEMO data (the SQLite database, uploads, permit keys and caught mail of
+# instance/), for instance to print the demo permits for another address (make run HOST=0.0.0.0).
+demo-reset:
+	rm -rf instance/pressdesk.db instance/pressdesk.db-wal instance/pressdesk.db-shm instance/uploads \
+	    instance/permit-keys instance/dev-mail
 
 # Both cores: each xdist worker has its own SMTP server, database and live server (tests/conftest.py).
 TEST_WORKERS ?= auto

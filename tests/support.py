@@ -1,7 +1,9 @@
-"""Helpers for tests that post forms with their CSRF token, as a browser does."""
+"""Helpers for tests: forms posted with their CSRF token, as a browser does; the outbox worker."""
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 
 from tests.conftest import TEST_PASSWORD
 
@@ -35,3 +37,24 @@ def link_in(text: str, path_prefix: str) -> str:
     match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<]*)", text)
     assert match, f"no {path_prefix} link in: {text}"
     return match.group(1)
+
+
+@contextlib.contextmanager
+def outbox_worker(app, poll_seconds: float = 0.05):
+    """The real worker loop (what `flask outbox worker` runs) in a thread, stopped on exit;
+    yields the thread, which the caller may check has stopped."""
+    from app.outbox.service import run_worker
+
+    stop = threading.Event()
+
+    def work():
+        with app.app_context():
+            run_worker(stop, poll_seconds=poll_seconds)
+
+    worker = threading.Thread(target=work, name="outbox-worker")
+    worker.start()
+    try:
+        yield worker
+    finally:
+        stop.set()
+        worker.join(timeout=10)

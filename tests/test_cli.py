@@ -59,7 +59,12 @@ def test_demo_load_creates_marked_data_once(app, runner, client, db):
     assert len(places) >= 10 and any(place.border_area and place.border_country == "KH" for place in places)
     assert all(place.code.startswith("DEMO-") for place in places)
     # Again: nothing is added, with or without --if-empty.
-    assert "already has data" in runner.invoke(args=["demo", "load", "--if-empty"]).output
+    again = runner.invoke(args=["demo", "load", "--if-empty"]).output
+    assert "already has data" in again and "Note:" not in again
+    # Served on another address (make run PORT=5055), the printed permits still point at the first one.
+    app.config["BASE_URL"] = "http://127.0.0.1:5055"
+    moved = runner.invoke(args=["demo", "load", "--if-empty"]).output
+    assert "the DEMO permits were issued for http://localhost" in moved and "make demo-reset" in moved
     users_before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     registrations_before = db.session.scalar(sa.select(sa.func.count()).select_from(Registration))
     runner.invoke(args=["demo", "load"])

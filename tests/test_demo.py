@@ -93,6 +93,15 @@ def test_every_demo_permit_carries_its_programme_dates_and_a_past_visit_is_expir
             path = permit_url(app_db.session.get(IssuedDocument, permit.id))[len(app.config["BASE_URL"]):]
         body = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
         assert "EXPIRED" in body and "NOT YET" not in body
+    # One visit is under way today: scanning its permits shows the holder, as at a checkpoint.
+    under_way = [permit for permit in permits if permit.registration.status is Status.approved
+                 and permit.revoked_at is None and permit.valid_from < today < permit.valid_until]
+    assert len({permit.registration_id for permit in under_way}) == 1
+    for permit in under_way:
+        with app.app_context():
+            path = permit_url(app_db.session.get(IssuedDocument, permit.id))[len(app.config["BASE_URL"]):]
+        body = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert "VALID" in body and permit.crew_member.full_name in body
 
 
 def test_demo_data_sends_no_mail(app, demo, mailbox):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import smtplib
-import threading
 from email.message import EmailMessage
 
 import pytest
-from click.testing import CliRunner
 
 from tests.support import link_in, post_form
 

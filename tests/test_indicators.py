@@ -509,7 +509,9 @@ def test_xlsx_guards_against_formulas_and_bad_sheet_names(app):
 
 def test_safe_text_and_sheet_names():
     assert safe_text("=cmd") == "'=cmd" and safe_text("\rx") == "'\rx" and safe_text("a=b") == "a=b"
-    assert safe_text("bad\x00\x07char") == "badchar"
+    # What an XLSX file cannot hold (an outlet name stored before the forms refused it) is marked,
+    # not dropped, and never stops the workbook.
+    assert safe_text("bad\x00\x07char\uffff") == "bad\ufffd\ufffdchar\ufffd"
     taken = set()
     assert sheet_name("Summary", taken) == "Summary" and sheet_name("summary", taken) == "summary (2)"
     assert sheet_name("[]:*?/\\", taken) == "Sheet"

@@ -11,7 +11,7 @@ from app.auth.models import Role, User
 from app.db import utcnow
 from app.outbox.models import OutboxMessage
 from app.outbox.service import backoff, send_due
-from tests.support import post_form
+from tests.support import outbox_worker, post_form
 
 PASSWORD = "mekong delta at dawn"
 
@@ -118,28 +118,14 @@ def test_no_request_talks_to_smtp(app, client, db, mailbox, monkeypatch):
 
 
 def test_the_worker_loop_sends_what_is_queued_and_stops_cleanly(app, client, db, mailbox):
-    import threading
     import time
 
-    from app.outbox.service import run_worker
-
     client.deliver_mail = False
-    stop = threading.Event()
-
-    def work():
-        with app.app_context():
-            run_worker(stop, poll_seconds=0.05)
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    try:
+    with outbox_worker(app) as worker:
         signup(client)
         deadline = time.monotonic() + 10
         while not mailbox.to("reporter@example.com") and time.monotonic() < deadline:
             time.sleep(0.05)
-    finally:
-        stop.set()
-        worker.join(timeout=10)
     assert not worker.is_alive()
     assert len(mailbox.to("reporter@example.com")) == 1
     assert db.session.scalar(sa.select(OutboxMessage.sent_at)) is not None

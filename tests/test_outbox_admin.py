@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.clock import utcnow
 from app.outbox.models import OutboxMessage
@@ -64,6 +65,19 @@ def test_resend_puts_a_failed_message_back_and_it_is_delivered(app, client, db, 
     stored = db.session.get(OutboxMessage, message_id)
     assert stored.sent_at is not None and stored.failed_at is None
     assert len(mailbox.to("failed@example.org")) == 1
+    [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "outbox.resent")).all()
+    assert event.after["recipient"] == "failed@example.org" and event.after["queued_id"] == message_id
+
+
+def test_retry_failed_from_the_page_queues_every_given_up_message(app, client, db, mailbox, make_user):
+    login(client, make_user(Role.admin, locale="en").email)
+    for address in ("one@example.org", "two@example.org"):
+        _message(db, recipient=address, attempts=90, failed_at=utcnow(), last_error="SMTP down")
+    response = post_form(client, "/admin/outbox/retry-failed", page="/admin/outbox/?state=failed")
+    assert response.status_code == 302
+    assert len(mailbox.to("one@example.org")) == 1 and len(mailbox.to("two@example.org")) == 1
+    [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "outbox.failed_retried")).all()
+    assert event.after == {"messages": 2}
 
 
 def test_resending_a_sent_message_queues_a_copy(app, client, db, mailbox, make_user):
@@ -79,10 +93,10 @@ def test_resend_needs_the_csrf_token_and_an_existing_message(app, client, db, ma
     message_id = _message(db, failed_at=utcnow())
     client.post(f"/admin/outbox/{message_id}/resend")
     assert db.session.get(OutboxMessage, message_id).failed_at is not None
-    assert post_form(client, "/admin/outbox/999999/resend", page="/admin/outbox/").status_code == 302
+    assert post_form(client, "/admin/outbox/999999/resend", page="/admin/outbox/").status_code == 404
 
 
-def test_a_test_message_is_sent_to_the_address_given(app, client, mailbox, make_user):
+def test_a_test_message_is_sent_to_the_address_given(app, client, db, mailbox, make_user):
     admin = make_user(Role.admin, locale="en")
     login(client, admin.email)
     response = post_form(client, "/admin/outbox/test", {"email": "it@example.gov.vn"}, page="/admin/outbox/")
@@ -90,6 +104,8 @@ def test_a_test_message_is_sent_to_the_address_given(app, client, mailbox, make_
     [message] = mailbox.to("it@example.gov.vn")
     assert message["Subject"] == "PressDesk test message"
     assert admin.full_name in mailbox.text(message)
+    [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "outbox.test_queued")).all()
+    assert event.after == {"recipient": "it@example.gov.vn"} and event.actor_id == admin.id
     bad = post_form(client, "/admin/outbox/test", {"email": "not an address"}, page="/admin/outbox/")
     assert bad.status_code == 400 and "Enter a valid email address." in bad.get_data(as_text=True)
 

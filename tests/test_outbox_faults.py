@@ -2,6 +2,7 @@
 refused connections, and two workers sharing the queue on PostgreSQL."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -12,9 +13,9 @@ import sqlalchemy as sa
 
 from app.auth.models import Role
 from app.outbox.models import OutboxMessage
-from app.outbox.service import run_worker, send_due
+from app.outbox.service import send_due
 from tests.conftest import free_port
-from tests.support import login, post_form
+from tests.support import login, outbox_worker, post_form
 
 PASSWORD = "mekong delta at dawn"
 
@@ -87,15 +88,7 @@ def test_a_silent_smtp_server_never_slows_pages_and_the_message_arrives_once(mak
     officer = make_user(Role.officer, email="officer@example.org")
     browser = app.test_client()
     browser.deliver_mail = False  # the worker below sends, as in production
-    stop = threading.Event()
-
-    def work():
-        with app.app_context():
-            run_worker(stop, poll_seconds=0.05)
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    try:
+    with outbox_worker(app) as worker, contextlib.closing(silent):
         start = time.monotonic()
         response = post_form(browser, "/forgot-password", {"email": officer.email})
         assert response.status_code == 200
@@ -129,10 +122,6 @@ def test_a_silent_smtp_server_never_slows_pages_and_the_message_arrives_once(mak
         while len(mailbox.to(officer.email)) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.3)  # a few more polls: nothing is sent twice
-    finally:
-        stop.set()
-        worker.join(timeout=10)
-        silent.close()
     assert not worker.is_alive()
     assert len(mailbox.to(officer.email)) == 2
     assert all(message.sent_at is not None for message in db.session.scalars(sa.select(OutboxMessage)))

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 ACTION_LABELS = {
     "auth.login": _l("Logged in"),
     "auth.login_failed": _l("Failed login"),
+    "auth.login_throttled": _l("Login refused: too many failures for the account"),
     "auth.logout": _l("Logged out"),
     "auth.password_changed": _l("Changed password"),
     "auth.password_reset_requested": _l("Asked for a password reset"),

@@ -168,6 +168,9 @@ DEMO_REGISTRATIONS = [
     (1, "in_review", "DEMO story on cross-border trade at Moc Bai", ["DEMO-MOCBAI", "DEMO-TANNINH"], 9, 3),
     (1, "needs_info", "DEMO photo story on Ba Den Mountain pilgrims", ["DEMO-BADEN"], 20, 2),
     (2, "approved", "DEMO interview series on high-tech agriculture", ["DEMO-CANGIUOC", "DEMO-LONGAN"], 15, 4),
+    # Approved and under way today (from yesterday to the day after tomorrow): its permits check VALID,
+    # so the QR code of a printed demo permit shows what a checkpoint sees.
+    (0, "under_way", "DEMO report on the Ba Den Mountain cable car and its pilgrims", ["DEMO-BADEN"], 8, 4),
     (0, "refused", "DEMO drone survey of the border belt", ["DEMO-XAMAT"], 25, 2),
     (2, "withdrawn", "DEMO visit to Dau Tieng Lake", ["DEMO-DAUTIENG"], 30, 1),
     (1, "revoked", "DEMO report on the logistics park", ["DEMO-LONGAN"], 6, 2),
@@ -244,8 +247,10 @@ def load_demo_registrations() -> int:
                        for index, code in enumerate(codes)]), None)
         db.session.flush()
         db.session.refresh(registration)
-        # A completed visit took place last month: its dates move into the past once it is submitted.
-        past = timedelta(days=start_in + 30) if final == "completed" else timedelta(0)
+        # A completed visit took place last month, and the visit under way began yesterday: their dates
+        # move into the past once they are submitted.
+        past = {"completed": timedelta(days=start_in + 30), "under_way": timedelta(days=start_in + 1)}.get(
+            final, timedelta(0))
         for kind_name, content, filename in demo_attachments(registration, author, registration.start_date - past,
                                                              registration.end_date - past,
                                                              today - past - timedelta(days=2)):
@@ -282,8 +287,8 @@ def load_demo_registrations() -> int:
             service.refuse(leader, registration, reasons="DEMO: the drone flight permit was not provided.",
                            expected_version=None)
             continue
-        if final == "completed":
-            # The programme took place last month. Its dates move into the past before the decision, so the
+        if final in ("completed", "under_way"):
+            # The programme took place last month (or began yesterday). Its dates move into the past before the decision, so the
             # permits are issued with the dates of the visit (and show "expired" when checked), not with
             # the dates it was submitted with, which lie in the future.
             registration.start_date -= past

@@ -15,12 +15,12 @@ from decimal import Decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from app.indicators.service import unit_name
 from app.indicators.tables import IndicatorReport, Table
+from app.products.exports import xml_safe
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -35,7 +35,7 @@ BOLD = Font(bold=True)
 
 def safe_text(text: str) -> str:
     """Text as a spreadsheet shows it and never runs: a leading quote before formula characters."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    text = xml_safe(text)  # U+FFFE, U+FFFF and lone surrogates too, which openpyxl's own pattern lets by
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

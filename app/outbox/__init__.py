@@ -64,7 +64,16 @@ def init_app(app: Flask) -> None:
     from app.outbox import routes  # noqa: F401
     from app.outbox.service import mail_trouble_for_page
 
+    from flask_babel import lazy_gettext as _l
+
+    from app.audit.labels import register_action_labels
+
     app.cli.add_command(outbox_cli)
     app.register_blueprint(bp)
+    register_action_labels({
+        "outbox.resent": _l("Sent an email again"),
+        "outbox.failed_retried": _l("Queued the failed emails again"),
+        "outbox.test_queued": _l("Sent a test email"),
+    })
     # Called by base.html for staff only, so other pages (and emails) never run the query.
     app.jinja_env.globals["mail_trouble"] = mail_trouble_for_page

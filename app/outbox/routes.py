@@ -9,6 +9,7 @@ from app.auth.permissions import admin_required
 from app.extensions import db
 from app.outbox import bp, service
 from app.outbox.forms import ResendForm, RetryFailedForm, TestMessageForm
+from app.outbox.models import OutboxMessage
 from app.pagination import paginate
 
 
@@ -30,9 +31,10 @@ def _page(test_form: TestMessageForm | None = None):
 @bp.route("/<int:message_id>/resend", methods=["POST"])
 @admin_required
 def resend(message_id: int):
+    db.get_or_404(OutboxMessage, message_id)
     if ResendForm().validate_on_submit():
         try:
-            message = service.resend(message_id)
+            message = service.resend(message_id, actor=current_user)
         except service.OutboxError:
             db.session.rollback()
             flash(_("This message is being sent right now; look again in a minute."), "warning")
@@ -47,7 +49,7 @@ def resend(message_id: int):
 @admin_required
 def retry_failed():
     if RetryFailedForm().validate_on_submit():
-        count = service.retry_failed()
+        count = service.retry_failed(actor=current_user)
         db.session.commit()
         flash(_("%(count)d failed message(s) queued again.", count=count), "success")
     return redirect(url_for("outbox.index"))
@@ -58,7 +60,7 @@ def retry_failed():
 def test_message():
     form = TestMessageForm()
     if form.validate_on_submit():
-        service.queue_test_message(form.email.data, current_user.locale, current_user.full_name)
+        service.queue_test_message(form.email.data, current_user)
         db.session.commit()
         flash(_("Test message to %(email)s queued; the worker sends it within seconds.", email=form.email.data),
               "success")

@@ -36,6 +36,7 @@ from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_mail import Message
 
+from app.audit.service import record_event
 from app.clock import utcnow
 from app.extensions import db
 from app.outbox.models import OutboxMessage
@@ -279,17 +280,21 @@ class OutboxError(Exception):
     """An action on the outbox that cannot be done (shown to the admin)."""
 
 
-def retry_failed() -> int:
-    """Put every given-up message back in the queue, due now, with a fresh give-up period."""
+def retry_failed(actor=None) -> int:
+    """Put every given-up message back in the queue, due now, with a fresh give-up period.
+    `actor` is the administrator who asked (audited); None from the command line."""
     now = utcnow()
-    return db.session.execute(
+    count = db.session.execute(
         sa.update(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_not(None))
         .values(failed_at=None, next_attempt_at=now, retried_at=now, claimed_until=None, claim_token=None),
         execution_options={"synchronize_session": False},
     ).rowcount
+    if actor is not None and count:
+        record_event("outbox.failed_retried", actor=actor, after={"messages": count})
+    return count
 
 
-def resend(message_id: int) -> OutboxMessage:
+def resend(message_id: int, actor=None) -> OutboxMessage:
     """Send one message again: an unsent one becomes due now; a sent one is queued again as a copy."""
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
@@ -303,19 +308,26 @@ def resend(message_id: int) -> OutboxMessage:
         message.failed_at = None
         message.next_attempt_at = now
         db.session.flush()
-        return message
-    copy = OutboxMessage(recipient=message.recipient, subject=message.subject, body_text=message.body_text,
-                         body_html=message.body_html, template=message.template, locale=message.locale)
-    db.session.add(copy)
-    db.session.flush()
-    return copy
+        queued = message
+    else:
+        queued = OutboxMessage(recipient=message.recipient, subject=message.subject, body_text=message.body_text,
+                               body_html=message.body_html, template=message.template, locale=message.locale)
+        db.session.add(queued)
+        db.session.flush()
+    if actor is not None:
+        record_event("outbox.resent", actor=actor, subject=message,
+                     after={"recipient": message.recipient, "template": message.template, "queued_id": queued.id})
+    return queued
 
 
-def queue_test_message(address: str, locale: str, sender_name: str) -> OutboxMessage:
+def queue_test_message(address: str, actor) -> OutboxMessage:
+    """A test message to `address`, in the administrator's language, audited."""
     from flask_babel import lazy_gettext as _l
 
-    return queue_email(address, "test_message", locale, _l("PressDesk test message"), sender_name=sender_name,
-                       base_url=current_app.config["BASE_URL"])
+    message = queue_email(address, "test_message", actor.locale, _l("PressDesk test message"),
+                          sender_name=actor.full_name, base_url=current_app.config["BASE_URL"])
+    record_event("outbox.test_queued", actor=actor, subject=message, after={"recipient": address})
+    return message
 
 
 STATES = ("pending", "failed", "sent")
