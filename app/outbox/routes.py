@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.auth.permissions import admin_required
@@ -51,7 +52,8 @@ def retry_failed():
     if RetryFailedForm().validate_on_submit():
         count = service.retry_failed(actor=current_user)
         db.session.commit()
-        flash(_("%(count)d failed message(s) queued again.", count=count), "success")
+        flash(ngettext("%(num)d failed message queued again.", "%(num)d failed messages queued again.", count),
+              "success")
     return redirect(url_for("outbox.index"))
 
 
