@@ -188,7 +188,10 @@ def test_the_token_carries_nothing_personal(key_ring):
     assert int.from_bytes(raw[11:13], "big") == (VALID_UNTIL - date(2000, 1, 1)).days
     for personal in ["Nguyễn Thị Hoa", "Nguyen", "Hoa", "B1234567", "Reuters"]:
         assert personal.encode() not in raw
-        assert personal.lower() not in token.lower()
+        # The text is the base64 of those bytes; a short name ("hoa") turns up in random base64 now and
+        # then (about once in a few hundred keys), so only the longer ones are looked for in it.
+        if len(personal) >= 6:
+            assert personal.lower() not in token.lower()
 
 
 def test_a_verify_only_ring_cannot_sign(key_ring, token):
