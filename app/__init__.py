@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
     limiter.init_app(app)
 
-    from app import i18n, ops, security
+    from app import i18n, ops, security, uploads
     from app.database import install_engine_events
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
@@ -44,22 +44,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     ops.init_app(app)  # logs and request ids, /healthz and /readyz
     install_engine_events(app)
-    from app import uploads
-
     uploads.init_app(app)  # `flask uploads sweep`; files follow their transaction
 
     from app.authority import load_authority_profile
 
     app.extensions["authority_profile"] = load_authority_profile(app)
 
-    from app import (admin, audit, auth, demo, documents, errors, guide, indicators, main, outbox, outlets,
-                     places, products, registrations, verification, visits)
-    from app import backup
+    from app import (admin, audit, auth, backup, demo, devmail, documents, errors, guide, indicators, main, outbox,
+                     outlets, places, products, registrations, verification, visits)
 
-    from app import devmail
-
-    for area in (main, auth, admin, audit, outbox, devmail, places, outlets, registrations, documents, verification, guide,
-                 products, indicators, visits, demo, backup):
+    for area in (main, auth, admin, audit, outbox, devmail, places, outlets, registrations, documents, verification,
+                 guide, products, indicators, visits, demo, backup):
         area.init_app(app)
     errors.init_app(app)
     return app

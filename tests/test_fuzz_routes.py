@@ -229,16 +229,12 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                                            HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
 
-@pytest.fixture
-def app_config():
-    return {"OUTBOX_SEND_AFTER_REQUEST": False}
-
-
 @pytest.mark.parametrize("role", [None, Role.correspondent, Role.officer, Role.leader, Role.admin],
                          ids=["anonymous", "correspondent", "officer", "leader", "admin"])
 def test_no_route_answers_500_whatever_it_is_sent(app, db, make_user, make_registration, role):
     users = _build_world(app, db, make_user, make_registration)
     client = app.test_client()
+    client.deliver_mail = False  # the fuzzer looks for 500s, not at mail: leave the queue alone
     if role is not None:
         assert login(client, users[role].email).status_code == 302
     rules = list(app.url_map.iter_rules())

@@ -227,16 +227,24 @@ def _sqlite_snapshot(target: Path) -> None:
     source_path = db.engine.url.database
     if not source_path or source_path == ":memory:" or not Path(source_path).exists():
         raise BackupError(f"no SQLite database file to back up ({source_path!r})")
-    source = sqlite3.connect(f"file:{Path(source_path).resolve()}?mode=ro", uri=True,
-                             timeout=current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000) / 1000)
+    source = sqlite3.connect(f"file:{Path(source_path).resolve()}?mode=ro", uri=True, timeout=_busy_seconds())
     try:
-        destination = sqlite3.connect(target)
-        try:
-            source.backup(destination)
-        finally:
-            destination.close()
+        _copy_through_sqlite(source, target)
     finally:
         source.close()
+
+
+def _busy_seconds() -> float:
+    return current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000) / 1000
+
+
+def _copy_through_sqlite(source: sqlite3.Connection, target: Path) -> None:
+    """Copy the open database `source` into the file `target` with SQLite's backup API."""
+    destination = sqlite3.connect(target, timeout=_busy_seconds())
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()
 
 
 def postgres_environment(url: sa.engine.URL | None = None) -> dict[str, str]:
@@ -486,12 +494,7 @@ def _sqlite_restore(source_file: Path) -> None:
             raise BackupError(f"refused: the database in the archive is damaged ({problems[0][0]})")
         descriptor = os.open(target_path, os.O_CREAT | os.O_RDWR, FILE_MODE)
         os.close(descriptor)
-        destination = sqlite3.connect(target_path, timeout=current_app.config.get("SQLITE_BUSY_TIMEOUT_MS",
-                                                                                  15000) / 1000)
-        try:
-            source.backup(destination)
-        finally:
-            destination.close()
+        _copy_through_sqlite(source, target_path)
     finally:
         source.close()
     for path in (target_path, Path(f"{target_path}-wal"), Path(f"{target_path}-shm")):

@@ -108,7 +108,6 @@ def drop_demo_mail() -> None:
     from app.outbox.models import OutboxMessage
 
     db.session.execute(sa.delete(OutboxMessage))
-    db.session.info.pop("outbox_pending_ids", None)
     db.session.flush()
 
 

@@ -27,17 +27,15 @@ def _rate_limit_storage() -> dict | None:
 
 
 def _outbox() -> dict:
-    """How much mail waits to be sent and for how long: reported, never a reason to be unready
-    (an SMTP outage must not take the web site out of the load balancer)."""
-    from app.outbox.models import OutboxMessage
+    """How much mail waits to be sent and for how long (the staff banner's own query): reported,
+    never a reason to be unready (an SMTP outage must not take the web site out of the load balancer)."""
+    from app.outbox.service import mail_health
 
-    waiting = sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
-    count, oldest = db.session.execute(
-        sa.select(sa.func.count(OutboxMessage.id), sa.func.min(OutboxMessage.created_at)).where(waiting)).one()
+    health = mail_health()
     age = None
-    if oldest is not None:
-        age = max(0, int((utcnow() - oldest).total_seconds()))
-    return {"ok": True, "backlog": int(count or 0), "oldest_unsent_age_seconds": age}
+    if health.oldest_pending_at is not None:
+        age = max(0, int((utcnow() - health.oldest_pending_at).total_seconds()))
+    return {"ok": True, "backlog": health.pending, "oldest_unsent_age_seconds": age}
 
 
 CHECKS = (("database", _database), ("rate_limit_storage", _rate_limit_storage), ("outbox", _outbox))
