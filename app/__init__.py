@@ -51,10 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["authority_profile"] = load_authority_profile(app)
 
     from app import (admin, audit, auth, backup, demo, devmail, documents, errors, guide, indicators, main, outbox,
-                     outlets, places, products, registrations, verification, visits)
+                     outlets, places, products, reference, registrations, verification, visits, worklist)
 
-    for area in (main, auth, admin, audit, outbox, devmail, places, outlets, registrations, documents, verification,
-                 guide, products, indicators, visits, demo, backup):
+    for area in (main, auth, admin, audit, outbox, devmail, places, reference, outlets, registrations, documents,
+                 verification, guide, products, indicators, visits, worklist, demo, backup):
         area.init_app(app)
     errors.init_app(app)
     return app

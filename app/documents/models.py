@@ -18,6 +18,7 @@ class DocumentKind(enum.Enum):
     notification_letter = "notification_letter"  # to the host bodies and MOFA
     permit = "permit"  # one per crew member
     permit_set = "permit_set"  # all permits of a registration in one PDF, for printing (not registered)
+    consultation_letter = "consultation_letter"  # công văn xin ý kiến, numbered in its own series
 
 
 class DocumentCounter(db.Model):

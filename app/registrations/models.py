@@ -116,13 +116,38 @@ class Registration(db.Model):
     proposed_decision: Mapped[Optional[Proposal]] = mapped_column(enum_column(Proposal))
     proposal_note: Mapped[Optional[str]] = mapped_column(sa.Text)
     proposed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    proposed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    # The draft decision (DESIGN.md section 4): written by the officer, carried by the proposal to
+    # the leader, printed on the preview and, unchanged, on the issued documents.
+    # The trích yếu: the staff's Vietnamese summary of purpose and content that the letter quotes.
+    summary_vi: Mapped[Optional[str]] = mapped_column(sa.Text)
+    summary_en: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # The request the letter answers: the office's letter number and date ("Công văn số 12/VP ngày ...").
+    request_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    request_date: Mapped[Optional[date]]
+    # "Căn cứ ...": prefilled from the authority profile, one basis per line.
+    legal_basis_vi: Mapped[Optional[str]] = mapped_column(sa.Text)
+    legal_basis_en: Mapped[Optional[str]] = mapped_column(sa.Text)
+    escort_officer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("escort_officers.id",
+                                                                           ondelete="SET NULL"))
+    # Returned by the leader to the officer (trả lại): the dossier stays in review.
+    returned_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    returned_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    return_comment: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    conditions: Mapped[Optional[str]] = mapped_column(sa.Text)
+    conditions: Mapped[Optional[str]] = mapped_column(sa.Text)  # Vietnamese: the letter's text
+    conditions_en: Mapped[Optional[str]] = mapped_column(sa.Text)  # the courtesy page's and the correspondent's
+    # The escort as printed: copied from the escort officer when the draft is saved, so a later
+    # change to the list does not rewrite a decision.
     escort_name: Mapped[Optional[str]] = mapped_column(sa.String(200))
     escort_phone: Mapped[Optional[str]] = mapped_column(sa.String(40))
-    refusal_reasons: Mapped[Optional[str]] = mapped_column(sa.Text)
+    escort_title_vi: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    escort_title_en: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    refusal_reasons: Mapped[Optional[str]] = mapped_column(sa.Text)  # Vietnamese
+    refusal_reasons_en: Mapped[Optional[str]] = mapped_column(sa.Text)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     revocation_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
     completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
@@ -141,6 +166,8 @@ class Registration(db.Model):
     created_by = relationship("User", foreign_keys=[created_by_id])
     assigned_officer = relationship("User", foreign_keys=[assigned_officer_id])
     proposed_by = relationship("User", foreign_keys=[proposed_by_id])
+    returned_by = relationship("User", foreign_keys=[returned_by_id])
+    escort_officer = relationship("EscortOfficer")
     decided_by = relationship("User", foreign_keys=[decided_by_id])
     crew_members = relationship("CrewMember", secondary=registration_crew, order_by="CrewMember.full_name")
     itinerary: Mapped[list["ItineraryItem"]] = relationship(back_populates="registration", order_by="ItineraryItem.position",
@@ -153,6 +180,8 @@ class Registration(db.Model):
     consultations: Mapped[list["Consultation"]] = relationship(back_populates="registration",
                                                                order_by="Consultation.id",
                                                                cascade="all, delete-orphan")
+    notes: Mapped[list["InternalNote"]] = relationship(back_populates="registration", order_by="InternalNote.id",
+                                                       cascade="all, delete-orphan")
     amends = relationship("Registration", remote_side=[id], foreign_keys=[amends_id])
 
     __mapper_args__ = {"version_id_col": version}
@@ -218,9 +247,33 @@ class RegistrationMessage(db.Model):
     author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind), default=MessageKind.message)
     body: Mapped[str] = mapped_column(sa.Text)
+    # Staff may write a message in both languages: `body` in Vietnamese (the file's copy) and
+    # `body_en` in English; the correspondent reads the one in their language when there is one.
+    body_en: Mapped[Optional[str]] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     registration: Mapped[Registration] = relationship(back_populates="messages")
+    author = relationship("User")
+
+    def text_for(self, locale: str) -> str:
+        """The text in `locale` when the message has one, else the text as written."""
+        if locale == "en" and self.body_en:
+            return self.body_en
+        return self.body or self.body_en or ""
+
+
+class InternalNote(db.Model):
+    """A note staff keep on a dossier; the correspondent never sees it."""
+
+    __tablename__ = "internal_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="notes")
     author = relationship("User")
 
 
@@ -240,5 +293,24 @@ class Consultation(db.Model):
     opinion: Mapped[Optional[Opinion]] = mapped_column(enum_column(Opinion))
     answer: Mapped[Optional[str]] = mapped_column(sa.Text)
     answer_recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # The body as in the reference data; `body_name` keeps the name as it was when asked.
+    consulted_body_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("consulted_bodies.id",
+                                                                           ondelete="SET NULL"))
+    # The consultation letter (công văn xin ý kiến), an issued document of its own series.
+    letter_document_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("issued_documents.id",
+                                                                            ondelete="SET NULL"))
+    # The reply deadline, in working days from the request (authority profile), and its one reminder.
+    due_date: Mapped[Optional[date]] = mapped_column(index=True)
+    reminder_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # The reply letter: its number and date, and the scan (stored by app.uploads).
+    reply_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    reply_date: Mapped[Optional[date]]
+    reply_stored_name: Mapped[Optional[str]] = mapped_column(sa.String(200), unique=True)
+    reply_content_type: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    reply_size: Mapped[Optional[int]]
+    reply_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    reply_original_filename: Mapped[Optional[str]] = mapped_column(sa.String(200))
 
     registration: Mapped[Registration] = relationship(back_populates="consultations")
+    consulted_body = relationship("ConsultedBodyEntry")
+    letter_document = relationship("IssuedDocument", foreign_keys=[letter_document_id])
