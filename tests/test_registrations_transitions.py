@@ -9,7 +9,7 @@ import pytest
 
 from app.auth.models import Role, User
 from app.extensions import db as app_db
-from app.registrations import service
+from app.registrations import consultations, service
 from app.registrations.models import ConsultedBody, Proposal, Registration, RegistrationKind, Status
 
 OWNER, OTHER, OFFICER, LEADER, ADMIN = "owner", "other correspondent", "officer", "leader", "admin"
@@ -53,7 +53,7 @@ def perform(action: str, actor: User, registration: Registration, officer: User)
         "message": lambda: service.post_message(actor, registration, "Hello"),
         "assign": lambda: service.assign(actor, registration, officer, None),
         "request_info": lambda: service.request_information(actor, registration, "Passport page 2?", None),
-        "consult": lambda: service.record_consultation(actor, registration, ConsultedBody.police, "Police", ""),
+        "consult": lambda: consultations.record_consultation(actor, registration, ConsultedBody.police, "Police", ""),
         "propose": lambda: service.propose_decision(actor, registration, Proposal.approve, "Fine", None),
         "approve": lambda: service.approve(actor, registration, conditions="", escort_name="Trần Văn Hộ",
                                            escort_phone="+84 912 000 111", expected_version=None),

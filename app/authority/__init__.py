@@ -32,6 +32,14 @@ class AuthorityProfile:
     post_visit_report_working_days: int = 3  # the report is due, and the first reminder goes out
     post_visit_second_reminder_working_days: int = 10
     spearhead_sectors: list[dict[str, str]] = field(default_factory=list)  # {"code", "vi", "en"}
+    # A consulted body replies within this many working days of the consultation letter.
+    consultation_reply_working_days: int = 3
+    # "Căn cứ ..." lines the decision letters cite; the officer's draft starts from them.
+    legal_basis_vi: list[str] = field(default_factory=list)
+    legal_basis_en: list[str] = field(default_factory=list)
+    # The bodies consulted or informed, by their official names: the reference data starts from
+    # them ({"kind": border_guard|police|host_agency|mofa|other, "vi", "en", "short_vi"}).
+    consulted_bodies: list[dict[str, str]] = field(default_factory=list)
     contact_email: str = ""
     contact_phone: str = ""
     is_demo: bool = False
@@ -81,7 +89,8 @@ def parse_authority_profile(data: dict) -> AuthorityProfile:
     except TypeError as error:
         raise AuthorityProfileError(f"authority profile: {error}") from None
     for name in ("reply_deadline_working_days", "submission_lead_time_working_days",
-                 "post_visit_report_working_days", "post_visit_second_reminder_working_days"):
+                 "post_visit_report_working_days", "post_visit_second_reminder_working_days",
+                 "consultation_reply_working_days"):
         value = getattr(profile, name)
         if not isinstance(value, int) or not 0 < value <= 60:
             raise AuthorityProfileError(f"authority profile: {name} must be a whole number from 1 to 60")

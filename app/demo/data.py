@@ -186,7 +186,7 @@ def load_demo_registrations() -> int:
     from datetime import timedelta
 
     from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
-    from app.registrations import service
+    from app.registrations import consultations, service
     from app.registrations.models import (Attachment, AttachmentKind, ConsultedBody, Opinion, Proposal,
                                           Registration, RegistrationKind)
 
@@ -271,10 +271,10 @@ def load_demo_registrations() -> int:
                                         None)
             continue
         if registration.visits_border_area:
-            consultation = service.record_consultation(officer, registration, ConsultedBody.border_guard,
+            consultation = consultations.record_consultation(officer, registration, ConsultedBody.border_guard,
                                                        "DEMO Border Guard Post", "DEMO: visit to a border area")
             if final != "in_review":
-                service.record_consultation_answer(officer, consultation, Opinion.agree_with_conditions,
+                consultations.record_consultation_answer(officer, consultation, Opinion.agree_with_conditions,
                                                    "DEMO: agreed, with an escort at the border gate.")
         if final == "in_review":
             db.session.execute(sa.update(Registration).where(Registration.id == registration.id)

@@ -25,8 +25,8 @@ from app.documents import service as documents
 from app.extensions import db
 from app.i18n import day
 from app.outbox.service import queue_email
-from app.registrations.models import (Attachment, AttachmentKind, Consultation, ConsultedBody, ItineraryItem,
-                                      MessageKind, Opinion, Proposal, ReferenceCounter, Registration,
+from app.registrations.models import (Attachment, AttachmentKind, ConsultedBody, ItineraryItem,
+                                      MessageKind, Proposal, ReferenceCounter, Registration,
                                       RegistrationKind, RegistrationMessage, Status)
 from app.registrations.permissions import ACTION_NAMES, RULES, can_view
 from app.registrations.workdays import FIRST_YEAR as CALENDAR_FIRST_YEAR
@@ -475,34 +475,6 @@ def request_information(actor: User, registration: Registration, body: str, expe
     _mail_correspondents(registration, "registration_needs_info",
                          _l("Information needed for registration %(reference)s", reference=registration.reference),
                          request_text=body.strip())
-
-
-def record_consultation(actor: User, registration: Registration, body: ConsultedBody, body_name: str,
-                        request_note: str) -> Consultation:
-    _check(actor, "consult", registration)
-    consultation = Consultation(registration_id=registration.id, body=body, body_name=body_name.strip(),
-                                request_note=request_note.strip(), requested_by_id=actor.id)
-    db.session.add(consultation)
-    registration.updated_at = utcnow()
-    db.session.flush()
-    record_event("registration.consultation_requested", actor=actor, subject=registration,
-                 after={"body": body.name, "body_name": consultation.body_name})
-    return consultation
-
-
-def record_consultation_answer(actor: User, consultation: Consultation, opinion: Opinion, answer: str) -> None:
-    registration = consultation.registration
-    _check(actor, "consult", registration)
-    if consultation.answered_at is not None:
-        raise RegistrationError(_l("This consultation already has its answer."))
-    consultation.opinion = opinion
-    consultation.answer = answer.strip()
-    consultation.answered_at = utcnow()
-    consultation.answer_recorded_by_id = actor.id
-    registration.updated_at = utcnow()
-    db.session.flush()
-    record_event("registration.consultation_answered", actor=actor, subject=registration,
-                 after={"body": consultation.body.name, "opinion": opinion.name})
 
 
 def propose_decision(actor: User, registration: Registration, proposal: Proposal, note: str,
