@@ -58,3 +58,47 @@ def outbox_worker(app, poll_seconds: float = 0.05):
     finally:
         stop.set()
         worker.join(timeout=10)
+
+
+def escort_officer(full_name: str = "Trần Văn Hộ", phone: str = "0912 345 678"):
+    """An escort officer in the reference data (inside an app context)."""
+    from app.extensions import db
+    from app.reference.models import EscortOfficer
+
+    officer = EscortOfficer(full_name=full_name, title_vi="Chuyên viên Sở Ngoại vụ",
+                            title_en="Officer, Department of Foreign Affairs", phone=phone)
+    db.session.add(officer)
+    db.session.flush()
+    return officer
+
+
+def propose(registration, officer, proposal=None, **fields):
+    """The officer's complete draft, proposed to the leader, as the decision page does it."""
+    from app.registrations import service
+    from app.registrations.models import Proposal
+
+    proposal = proposal or Proposal.approve
+    defaults = service.draft_defaults(registration)
+    draft = service.DraftDecision(
+        proposal=proposal, legal_basis_vi=defaults["legal_basis_vi"], legal_basis_en=defaults["legal_basis_en"], summary_vi="Thực hiện phóng sự về du lịch và văn hóa của tỉnh.",
+        summary_en="A report on the province's tourism and culture.",
+        request_date=registration.request_date or service.local_today(),
+        refusal_reasons_vi="Trùng lịch sự kiện của tỉnh." if proposal is Proposal.refuse else "",
+        refusal_reasons_en="It clashes with a provincial event." if proposal is Proposal.refuse else "")
+    if proposal is Proposal.approve:
+        draft.escort_officer_id = escort_officer().id
+    for name, value in fields.items():
+        setattr(draft, name, value)
+    service.propose_decision(officer, registration, draft, None)
+
+
+def decide(registration, officer, leader, proposal=None, **fields):
+    """Propose (as `officer`) then decide (as `leader`) from the draft: approve unless told to refuse."""
+    from app.registrations import service
+    from app.registrations.models import Proposal
+
+    propose(registration, officer, proposal, **fields)
+    if (proposal or Proposal.approve) is Proposal.approve:
+        service.approve(leader, registration, None)
+    else:
+        service.refuse(leader, registration, None)

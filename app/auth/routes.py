@@ -58,7 +58,10 @@ def login():
             db.session.commit()
             _begin_browser_session(user, raw)
             target = form.next.data
-            return redirect(target if is_safe_next(target) else url_for("main.index"))
+            from app.worklist.service import may_have_worklist  # officers and leaders land on their worklist
+
+            default = url_for("worklist.mine") if may_have_worklist(user) else url_for("main.index")
+            return redirect(target if is_safe_next(target) else default)
     return render_template("auth/login.html", form=form)
 
 

@@ -134,6 +134,9 @@ def load_demo_data() -> dict:
                                 password_hash=password_hash, email_confirmed_at=now, password_changed_at=now))
             created["users"] += 1
     db.session.flush()
+    from app.demo.reference import load_reference_demo
+
+    created["reference"] = load_reference_demo()
     created["registrations"] = load_demo_registrations()
     created["products"] = load_demo_products()
     if created["registrations"]:
@@ -175,9 +178,45 @@ DEMO_REGISTRATIONS = [
     (1, "revoked", "DEMO report on the logistics park", ["DEMO-LONGAN"], 6, 2),
     (2, "completed", "DEMO report on the Central Office relic site", ["DEMO-TWCMN", "DEMO-TANDONG"], 10, 2),
     (0, "superseded", "DEMO portrait of a border-gate market town", ["DEMO-HOATHANH"], 18, 3),
+    # A proposal waiting for the leader's decision, and one the leader returned to the officer:
+    # with the overdue consultation above, every line of the staff's worklists holds something.
+    (2, "proposed", "DEMO feature on the province's high-tech shrimp farms", ["DEMO-CANGIUOC"], 14, 2),
+    (0, "returned", "DEMO report on the Cao Dai Holy See choir", ["DEMO-CAODAI"], 16, 2),
     # Ended, and nothing reported: shows in the overdue post-visit reports.
     (1, "completed", "DEMO photo essay on the cuisine of the province", ["DEMO-HOATHANH", "DEMO-BADEN"], 5, 2),
 ]
+
+
+def demo_draft(registration, proposal):
+    """The officer's draft decision for a demo registration: staff's own Vietnamese summary,
+    a standard condition, the first escort officer of the list."""
+    from app.reference.models import EscortOfficer, StandardText, StandardTextKind
+    from app.registrations import service
+    from app.registrations.models import Proposal
+
+    escort = db.session.scalar(sa.select(EscortOfficer).where(EscortOfficer.active.is_(True))
+                               .order_by(EscortOfficer.id))
+    condition = db.session.scalar(sa.select(StandardText).where(StandardText.kind == StandardTextKind.condition,
+                                                                StandardText.active.is_(True))
+                                  .order_by(StandardText.position, StandardText.id))
+    defaults = service.draft_defaults(registration)
+    draft = service.DraftDecision(
+        proposal=proposal, request_date=defaults["request_date"],
+        request_number="DEMO-12/VP" if registration.kind.name == "resident" else "",
+        legal_basis_vi=defaults["legal_basis_vi"], legal_basis_en=defaults["legal_basis_en"],
+        summary_vi="DEMO: thực hiện phóng sự giới thiệu tiềm năng, con người và văn hóa của tỉnh, phỏng vấn "
+                   "người dân và doanh nghiệp tại các địa điểm trong chương trình",
+        summary_en="DEMO: a report presenting the province's potential, people and culture, with interviews "
+                   "of residents and businesses at the places of the programme",
+        note="DEMO: hồ sơ đầy đủ." if proposal is Proposal.approve else "DEMO: không có giấy phép bay.")
+    if proposal is Proposal.approve:
+        draft.escort_officer_id = escort.id if escort else None
+        if condition is not None:
+            draft.conditions_vi, draft.conditions_en = condition.text_vi, condition.text_en
+    else:
+        draft.refusal_reasons_vi = "DEMO: Đoàn không xuất trình giấy phép bay của thiết bị bay không người lái."
+        draft.refusal_reasons_en = "DEMO: the drone flight permit was not provided."
+    return draft
 
 
 def load_demo_registrations() -> int:
@@ -281,10 +320,8 @@ def load_demo_registrations() -> int:
                                .values(due_date=today - timedelta(days=1)))  # shows an overdue row
             continue
         if final == "refused":
-            service.propose_decision(officer, registration, Proposal.refuse,
-                                     "DEMO: no flight permit was shown.", None)
-            service.refuse(leader, registration, reasons="DEMO: the drone flight permit was not provided.",
-                           expected_version=None)
+            service.propose_decision(officer, registration, demo_draft(registration, Proposal.refuse), None)
+            service.refuse(leader, registration, None)
             continue
         if final in ("completed", "under_way"):
             # The programme took place last month (or began yesterday). Its dates move into the past before the decision, so the
@@ -295,9 +332,14 @@ def load_demo_registrations() -> int:
             for item in registration.itinerary:
                 item.day -= past
             db.session.flush()
-        service.propose_decision(officer, registration, Proposal.approve, "DEMO: complete file.", None)
-        service.approve(leader, registration, conditions="DEMO: work with the escort officer at all times.",
-                        escort_name="DEMO Trần Văn Hộ", escort_phone="+84 912 000 111", expected_version=None)
+        service.propose_decision(officer, registration, demo_draft(registration, Proposal.approve), None)
+        if final == "proposed":
+            continue
+        if final == "returned":
+            service.return_to_officer(leader, registration, "DEMO: Đề nghị nêu rõ trong trích yếu các điểm quay "
+                                      "phim tại Tòa Thánh và bổ sung điều kiện không quay trong giờ hành lễ.", None)
+            continue
+        service.approve(leader, registration, None)
         if final == "revoked":
             service.revoke(officer, registration, reason="DEMO: filming outside the approved places.",
                            expected_version=None)
@@ -313,8 +355,8 @@ def load_demo_registrations() -> int:
             db.session.flush()
             service.submit(author, amendment, None)
             service.assign(officer, amendment, officer, None)
-            service.approve(leader, amendment, conditions="DEMO: as before.", escort_name="DEMO Trần Văn Hộ",
-                            escort_phone="+84 912 000 111", expected_version=None)
+            service.propose_decision(officer, amendment, demo_draft(amendment, Proposal.approve), None)
+            service.approve(leader, amendment, None)
         elif final == "completed":
             service.complete(officer, registration, None)
     drop_demo_mail()

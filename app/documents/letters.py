@@ -88,7 +88,7 @@ class LetterContent:
     issuing_body: str             # a "\n" forces a line break
     number_symbol: str            # "123/UBND-NgV"
     place: str                    # "Tây Ninh"
-    date: datetime.date
+    date: datetime.date | None    # None on a draft: the clerk's office dates it at issue
     subject: str                  # the "V/v" text without the prefix
     salutation_recipients: list[str]
     body: list[str]
@@ -98,6 +98,7 @@ class LetterContent:
     signer_name: str
     english: EnglishCourtesy | None = None
     signature_note: str | None = None   # e.g. "(Đã ký)" on a copy; printed in the signature space
+    draft: bool = False           # a preview: watermarked DỰ THẢO / DRAFT on every page
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,16 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def vietnamese_date_line(place: str, date: datetime.date) -> str:
-    """ "Tây Ninh, ngày 05 tháng 02 năm 2027": a 0 before days below 10 and months below 3 (Decree 30)."""
+DRAFT_WATERMARK = "DỰ THẢO / DRAFT"
+DRAFT_WATERMARK_PT = 64
+DATE_BLANK = "\u00a0" * 5
+
+
+def vietnamese_date_line(place: str, date: datetime.date | None) -> str:
+    """ "Tây Ninh, ngày 05 tháng 02 năm 2027": a 0 before days below 10 and months below 3 (Decree 30).
+    A draft has no date yet: the blanks the office fills in at issue."""
+    if date is None:
+        return nfc(f"{place}, ngày {DATE_BLANK} tháng {DATE_BLANK} năm {DATE_BLANK}")
     day = f"{date.day:02d}"
     month = f"{date.month:02d}" if date.month < 3 else str(date.month)
     return nfc(f"{place}, ngày {day} tháng {month} năm {date.year}")
@@ -144,9 +153,9 @@ def layout_letter(content: LetterContent) -> RenderedLetter:
     buffer = io.BytesIO()
     signature = _SignatureSpace(content.signature_note)
     doc = _LetterDocTemplate(
-        buffer, content.date, title=nfc(f"Công văn số {content.number_symbol}"), subject=nfc(f"V/v {content.subject}"),
+        buffer, content.date, draft=content.draft, title=nfc(f"Công văn số {content.number_symbol}"), subject=nfc(f"V/v {content.subject}"),
         author=nfc(" ".join(content.issuing_body.split())), creator="PressDesk", lang="vi",
-        keywords=[nfc(content.number_symbol), content.date.isoformat()])
+        keywords=[nfc(content.number_symbol), content.date.isoformat() if content.date else "draft"])
     story = _vietnamese_story(content, signature)
     if content.english is not None:
         story += [NextPageTemplate("english_first"), PageBreak(), *_english_story(content.english)]
@@ -161,20 +170,22 @@ def layout_letter(content: LetterContent) -> RenderedLetter:
 class _LetterDocTemplate(BaseDocTemplate):
     """A4 with the Decree 30 margins; numbers pages from 2 on (and English pages on their own)."""
 
-    def __init__(self, buffer, issue_date: datetime.date, **metadata):
+    def __init__(self, buffer, issue_date: datetime.date | None, draft: bool = False, **metadata):
         super().__init__(buffer, pagesize=A4, leftMargin=LEFT_MARGIN_MM * mm, rightMargin=RIGHT_MARGIN_MM * mm,
                          topMargin=TOP_MARGIN_MM * mm, bottomMargin=BOTTOM_MARGIN_MM * mm, invariant=True,
                          initialFontName=SERIF, initialFontSize=BODY_PT, **metadata)
         self.english_first_page = None
-        # The PDF's creation date is the letter's date (midnight, Vietnam time), never the clock.
-        self.pdf_date = f"D:{issue_date:%Y%m%d}000000+07'00'"
+        self.draft = draft
+        # The PDF's creation date is the letter's date (midnight, Vietnam time), never the clock;
+        # a draft has none (a fixed date keeps its bytes deterministic).
+        self.pdf_date = f"D:{issue_date:%Y%m%d}000000+07'00'" if issue_date else "D:20000101000000+07'00'"
 
         def frame(name):
             return Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id=name,
                          leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
 
         self.addPageTemplates([
-            PageTemplate("first", frames=[frame("first")], autoNextPageTemplate="later"),
+            PageTemplate("first", frames=[frame("first")], autoNextPageTemplate="later", onPage=self._watermark),
             PageTemplate("later", frames=[frame("later")], onPage=self._number_vietnamese_page),
             PageTemplate("english_first", frames=[frame("english_first")], onPage=self._start_english,
                          autoNextPageTemplate="english_later"),
@@ -184,14 +195,32 @@ class _LetterDocTemplate(BaseDocTemplate):
     def beforeDocument(self):
         self.canv.setDateFormatter(lambda *_: self.pdf_date)
 
+    def _watermark(self, canvas, doc):
+        if self.draft:
+            draw_draft_watermark(canvas)
+
     def _number_vietnamese_page(self, canvas, doc):
+        self._watermark(canvas, doc)
         _draw_page_number(canvas, doc.page)
 
     def _start_english(self, canvas, doc):
+        self._watermark(canvas, doc)
         self.english_first_page = doc.page
 
     def _number_english_page(self, canvas, doc):
+        self._watermark(canvas, doc)
         _draw_page_number(canvas, doc.page - self.english_first_page + 1)
+
+
+def draw_draft_watermark(canvas) -> None:
+    """ "DỰ THẢO / DRAFT" across the page, light enough to read the text under it."""
+    canvas.saveState()
+    canvas.setFillColorRGB(0.75, 0.1, 0.1, alpha=0.14)
+    canvas.setFont(SERIF_BOLD, DRAFT_WATERMARK_PT)
+    canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+    canvas.rotate(55)
+    canvas.drawCentredString(0, -DRAFT_WATERMARK_PT / 3, nfc(DRAFT_WATERMARK))
+    canvas.restoreState()
 
 
 def _draw_page_number(canvas, number: int) -> None:
@@ -346,7 +375,9 @@ def _heading(content: LetterContent) -> Table:
 
 
 def _salutation(recipients: list[str]):
-    label, lines = "Kính gửi:", _listed(recipients)
+    """ "Kính gửi: X" with no final full stop; several addressees one per line, "- A;" then "- Z"."""
+    label, lines = "Kính gửi:", [line[:-1] if line.endswith(".") else line for line in _listed(recipients)[-1:]]
+    lines = _listed(recipients)[:-1] + lines
     if not lines:
         return Spacer(0, 0)
     if len(lines) == 1:

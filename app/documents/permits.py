@@ -102,6 +102,7 @@ class PermitContent:
     photo: bytes | None = None  # JPEG or PNG
     verification_url: str = ""
     demo: bool = False
+    draft: bool = False  # a preview: no number, no QR token, watermarked DỰ THẢO / DRAFT
 
 
 def render_permit(content: PermitContent) -> bytes:
@@ -138,12 +139,14 @@ def render_permits(contents: list[PermitContent]) -> bytes:
 def _draw_permit(canvas: Canvas, permit: PermitContent) -> None:
     if permit.demo:
         _draw_demo_watermark(canvas)
+    if permit.draft:
+        _draw_draft_watermark(canvas)
     _draw_frame(canvas)
     _draw_header(canvas, permit)
     _draw_title_band(canvas, permit)
     _draw_photo(canvas, permit.photo)
     _draw_details(canvas, permit)
-    _draw_qr_block(canvas, permit.verification_url)
+    _draw_qr_block(canvas, permit.verification_url, permit.draft)
     _draw_validity(canvas, permit)
     _draw_places(canvas, permit)
     _draw_escort(canvas, permit)
@@ -245,10 +248,18 @@ def _draw_details(canvas: Canvas, permit: PermitContent) -> None:
         top = baseline - SECOND_LINE_HEIGHT + FIELD_HEIGHT - 3.4
 
 
-def _draw_qr_block(canvas: Canvas, url: str) -> None:
+def _draw_qr_block(canvas: Canvas, url: str, draft: bool = False) -> None:
+    centre = QR_LEFT + QR_SIZE / 2
     if url:
         draw_qr(canvas, url, QR_LEFT * mm, _y(QR_TOP + QR_SIZE), QR_SIZE * mm)
-    centre = QR_LEFT + QR_SIZE / 2
+    elif draft:  # no token before the permit is numbered: where the code will be
+        canvas.saveState()
+        canvas.setStrokeColor(GREY)
+        canvas.setDash(2, 2)
+        canvas.rect((QR_LEFT + 4) * mm, _y(QR_TOP + QR_SIZE - 4), (QR_SIZE - 8) * mm, (QR_SIZE - 8) * mm)
+        canvas.restoreState()
+        _centred(canvas, "Mã QR khi ban hành", SANS_ITALIC, 6.2, centre, QR_TOP + QR_SIZE / 2, GREY)
+        _centred(canvas, "QR code at issue", SANS_ITALIC, 5.8, centre, QR_TOP + QR_SIZE / 2 + 2.8, GREY)
     _centred(canvas, "Quét mã để kiểm tra", SANS_BOLD, 6.2, centre, QR_TOP + QR_SIZE + 0.5, INK)
     _centred(canvas, "Scan to verify", SANS_ITALIC, 5.8, centre, QR_TOP + QR_SIZE + 2.8, GREY)
 
@@ -312,6 +323,16 @@ def _draw_escort(canvas: Canvas, permit: PermitContent) -> None:
         for line in lines:
             _text(canvas, line, SANS_BOLD, size, left, baseline, INK)
             baseline += 2.9
+
+
+def _draw_draft_watermark(canvas: Canvas) -> None:
+    canvas.saveState()
+    canvas.setFillColor(WATERMARK)
+    canvas.translate(PAGE_WIDTH_MM / 2 * mm, PAGE_HEIGHT_MM / 2 * mm)
+    canvas.rotate(-28)
+    canvas.setFont(SANS_BOLD, 40)
+    canvas.drawCentredString(0, -14, "DỰ THẢO / DRAFT")
+    canvas.restoreState()
 
 
 def _draw_demo_watermark(canvas: Canvas) -> None:

@@ -121,3 +121,47 @@ def live_documents(registration) -> list[IssuedDocument]:
 def document_bytes(document: IssuedDocument) -> bytes:
     with open_stored(document.stored_name) as stored:
         return stored.read()
+
+
+# --- previews of a draft decision (DESIGN.md section 4) ------------------------------------------
+
+PREVIEW_KINDS = ("approval_letter", "notification_letter", "permits", "refusal_letter")
+
+
+def render_preview(registration, kind: str, signer) -> bytes:
+    """The document the decision would issue, from the same builders and renderers as `issue_*`,
+    watermarked DỰ THẢO / DRAFT, with no number, no date and no QR token. Nothing is stored."""
+    from app.documents.letters import render_letter
+    from app.documents.permits import render_permits
+
+    if kind == "permits":
+        return render_permits([texts.permit(registration, member,
+                                            texts.DraftStamp(DocumentKind.permit, registration, member))
+                               for member in registration.crew_members])
+    build = {"approval_letter": texts.approval_letter, "notification_letter": texts.notification_letter,
+             "refusal_letter": texts.refusal_letter}[kind]
+    return render_letter(build(registration, texts.DraftStamp(DocumentKind[kind], registration), signer))
+
+
+def issue_consultation_letter(consultation, officer) -> IssuedDocument:
+    """The consultation letter (công văn xin ý kiến) of `consultation`, numbered in its own series.
+
+    The series is the profile's document_symbols["consultation_letter"]; a profile written before
+    that key existed gets the approval letters' symbol with ".XYK" (xin ý kiến) appended, so the
+    letter still has a series of its own and never takes a number of the decision letters.
+    """
+    from app.documents.consultation_letter import consultation_letter
+    from app.documents.letters import render_letter
+
+    registration = consultation.registration
+    symbols = authority_profile().document_symbols
+    series = symbols.get("consultation_letter") or f"{symbols.get('approval_letter', 'UBND')}.XYK"
+    today = local_today()
+    document = IssuedDocument(registration_id=registration.id, kind=DocumentKind.consultation_letter,
+                              issue_date=today, signer_id=officer.id, signer_name=officer.full_name,
+                              series=series, year=today.year,
+                              number=next_in_sequence(DocumentCounter, series=series, year=today.year))
+    db.session.add(document)
+    db.session.flush()
+    _store(document, render_letter(consultation_letter(consultation, document, officer)), sign=True)
+    return document

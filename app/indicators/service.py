@@ -81,6 +81,7 @@ from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
+from app.countries import country_name
 from app.extensions import db
 from app.i18n import day
 from app.indicators.tables import Figure, IndicatorReport, Table
@@ -327,9 +328,7 @@ def _capitalised(text) -> str:
 
 
 def _country_name(code: str | None) -> str:
-    if not code:
-        return ""
-    return Locale.parse(_current_locale()).territories.get(code, code)
+    return country_name(code, _current_locale())
 
 
 def _ranked(rows, label) -> list[list]:

@@ -3,25 +3,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, SubmitField, URLField
 from wtforms.validators import DataRequired, Length, Optional, URL, ValidationError
 
+from app import countries
 from app.clock import local_today
 from app.forms import Form
 from app.outlets.models import CrewRole, MediaType
 
 
 def country_choices() -> list[SelectChoice]:
-    """Every country by its ISO code, named in the user's language, sorted by name."""
-    names = Locale.parse(str(get_locale())).territories
-    countries = [(code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()
-                 and code not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "XK")]
+    """"Choose…", then every nationality by its ISO code, named and sorted in the user's language."""
     return [SelectChoice("", _l("Choose…"))] + [SelectChoice(code, name)
-                                                  for code, name in sorted(countries, key=lambda pair: pair[1])]
+                                                  for code, name in countries.country_choices(get_locale())]
 
 
 def enum_choices(enum_cls, labels) -> list[SelectChoice]:

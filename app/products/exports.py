@@ -55,23 +55,24 @@ def xml_safe(value):
 
 
 def product_table(products) -> ExportTable:
-    from app.outlets.forms import country_choices
+    from flask_babel import get_locale
 
-    countries = {choice.value: str(choice.label) for choice in country_choices()[1:]}
+    from app.countries import country_name
+
+    locale = get_locale()
     columns = [
         (_("Row no."), 6, lambda index, product: index),
         (_("Title"), 40, lambda index, product: product.title),
         (_("Title in the original language"), 30, lambda index, product: product.original_title or ""),
         (_("Outlet"), 24, lambda index, product: product.outlet.name),
-        (_("Outlet country"), 16, lambda index, product: countries.get(product.outlet.country,
-                                                                        product.outlet.country)),
+        (_("Outlet country"), 16, lambda index, product: country_name(product.outlet.country, locale)),
         (_("Registration"), 16, lambda index, product: product.registration.reference if product.registration
          else ""),
         (_("Type"), 14, lambda index, product: str(TYPE_LABELS[product.type])),
         (_("Channel"), 14, lambda index, product: str(CHANNEL_LABELS[product.channel])),
         (_("Name of the channel or programme"), 20, lambda index, product: product.channel_name or ""),
         (_("Languages"), 18, lambda index, product: ", ".join(language_name(code) for code in product.languages)),
-        (_("Target countries"), 22, lambda index, product: ", ".join(countries.get(code, code)
+        (_("Target countries"), 22, lambda index, product: ", ".join(country_name(code, locale)
                                                                        for code in product.countries)),
         (_("Publication date"), 12, lambda index, product: product.publication_date),
         (_("URL"), 40, lambda index, product: product.url or ""),

@@ -14,7 +14,7 @@ from wtforms import (DateField, Field, SelectChoice, SelectField, SelectMultiple
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from app.authority import authority_profile
+from app.reference.service import spearhead_sectors
 from app.forms import Form, VersionField
 from app.i18n import day
 from app.outlets.forms import country_choices, enum_choices
@@ -98,10 +98,13 @@ def language_choices() -> list[SelectChoice]:
     return common + [SelectChoice(code, name) for code, name in others]
 
 
-def sector_choices() -> list[SelectChoice]:
+def sector_choices(*, active_only: bool = True, keep=()) -> list[SelectChoice]:
+    """The spearhead sectors to offer (app/reference): the active ones, plus the deactivated ones
+    whose codes are in `keep` (a product being edited keeps its old tags); all with active_only=False."""
     locale = str(get_locale())
     return [SelectChoice(sector["code"], sector.get(locale) or sector["en"])
-            for sector in authority_profile().spearhead_sectors]
+            for sector in spearhead_sectors(active_only=False)
+            if sector["active"] or not active_only or sector["code"] in keep]
 
 
 class PublicationFields(Form):

@@ -3,7 +3,7 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from app.authority import authority_profile
+from app.reference.service import spearhead_sectors
 from app.products.models import (CaseStatus, Channel, CooperationType, Evaluation, ProductStatus, ProductType,
                                  ReportState)
 
@@ -92,7 +92,7 @@ def sector_name(code: str | None) -> str:
     if not code:
         return ""
     locale = str(get_locale())
-    for sector in authority_profile().spearhead_sectors:
+    for sector in spearhead_sectors(active_only=False):  # a deactivated sector keeps its name
         if sector["code"] == code:
             return sector.get(locale) or sector.get("en") or code
     return code

@@ -7,19 +7,18 @@ bp = Blueprint("registrations", __name__)
 
 
 def init_app(app):
-    from app.registrations import cli, labels, models, queue, routes, routes_consultations  # noqa: F401
+    from app.registrations import cli, labels, models, queue, routes, routes_consultations, routes_dossier  # noqa: F401
 
     app.register_blueprint(bp)
     register_action_labels(labels.TIMELINE_LABELS)
     app.cli.add_command(cli.registrations_cli)
 
     def country_name(code: str | None) -> str:
-        from babel import Locale
         from flask_babel import get_locale
 
-        if not code:
-            return ""
-        return Locale.parse(str(get_locale())).territories.get(code, code)
+        from app.countries import country_name as name_in
+
+        return name_in(code, get_locale())
 
     for name, table in {
         "status_label": labels.STATUS_LABELS, "status_badge": labels.STATUS_BADGES, "kind_label": labels.KIND_LABELS,

@@ -128,12 +128,32 @@ class AttachmentForm(Form):
 
 
 class MessageForm(Form):
+    """The correspondent's message: one text, in their own words."""
+
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=LONG_TEXT)])
     submit = SubmitField(_l("Send the message"))
 
 
-class RequestInfoForm(VersionedForm):
-    body = TextAreaField(_l("What is needed"), validators=[DataRequired(), Length(max=LONG_TEXT)])
+class BilingualTextMixin:
+    """A text for the correspondent, in Vietnamese (the file's copy) and in English; the page says
+    which one the correspondent reads, and the service requires that one."""
+
+    body = TextAreaField(_l("Vietnamese text"), validators=[Optional(), Length(max=LONG_TEXT)])
+    body_en = TextAreaField(_l("English text"), validators=[Optional(), Length(max=LONG_TEXT)])
+    standard_text_id = SelectField(_l("Standard text"), coerce=_optional_int, validators=[Optional()],
+                                   validate_choice=False)
+    insert = SubmitField(_l("Insert the standard text"))
+
+    def validate_body_en(self, field):
+        if not self.insert.data and not (self.body.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError(_l("Write the text in at least one language."))
+
+
+class StaffMessageForm(BilingualTextMixin, Form):
+    submit = SubmitField(_l("Send the message"))
+
+
+class RequestInfoForm(BilingualTextMixin, VersionedForm):
     submit = SubmitField(_l("Request information"))
 
 
@@ -143,46 +163,102 @@ class AssignForm(VersionedForm):
 
 
 class ConsultationForm(Form):
-    body = SelectField(_l("Body consulted"), validators=[DataRequired()])
-    body_name = StringField(_l("Name of the body"), validators=[DataRequired(), Length(max=SHORT_TEXT)])
-    request_note = TextAreaField(_l("What was asked"), validators=[Optional(), Length(max=LONG_TEXT)])
-    submit = SubmitField(_l("Record the consultation"))
+    """Ask a body for its opinion: the body from the reference data, and what the province asks."""
+
+    consulted_body = SelectField(_l("Body consulted"),
+                                 validators=[DataRequired(_l("Choose the body to consult."))],
+                                 description=_l("Its official name, printed in the consultation letter. "
+                                                "The administrator keeps the list."))
+    request_note = TextAreaField(_l("Questions for the body"), validators=[Optional(), Length(max=LONG_TEXT)],
+                                 description=_l("Printed in the consultation letter, after the programme."))
+    submit = SubmitField(_l("Issue the consultation letter"))
 
     def __init__(self, *args, **kwargs):
+        from app.registrations.consultations import consulted_body_choices
+
         super().__init__(*args, **kwargs)
-        self.body.choices = enum_choices(ConsultedBody, CONSULTED_BODY_LABELS)
+        self.consulted_body.choices = consulted_body_choices()
 
 
 class ConsultationAnswerForm(Form):
+    """The body's reply: its letter's number and date, the opinion, a summary and the scan."""
+
+    reply_number = StringField(_l("Number of the reply letter"),
+                               validators=[DataRequired(_l("Give the number of the reply letter.")), Length(max=64)])
+    reply_date = DateField(_l("Date of the reply letter"),
+                           validators=[InputRequired(_l("Give the date of the reply letter."))])
     opinion = SelectField(_l("Opinion"), validators=[DataRequired()])
-    answer = TextAreaField(_l("Answer received"), validators=[DataRequired(), Length(max=LONG_TEXT)])
+    answer = TextAreaField(_l("Summary of the reply"), validators=[DataRequired(), Length(max=LONG_TEXT)])
+    scan = FileField(_l("Scan of the reply letter (PDF, JPEG or PNG)"), validators=[Optional()],
+                     description=_l("Recommended: the signed reply is the proof of the body's opinion."))
     submit = SubmitField(_l("Record the answer"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, requested_on=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.requested_on = requested_on
         self.opinion.choices = enum_choices(Opinion, OPINION_LABELS)
 
+    def validate_reply_date(self, field):
+        from app.clock import local_today
 
-class ProposalForm(VersionedForm):
-    proposal = SelectField(_l("Proposed decision"), validators=[DataRequired()])
+        if field.data is None:
+            return
+        if field.data > local_today():
+            raise ValidationError(_l("The reply letter cannot be dated in the future."))
+        if self.requested_on is not None and field.data < self.requested_on:
+            raise ValidationError(_l("The reply letter cannot be dated before the consultation was requested."))
+
+
+class DraftDecisionForm(VersionedForm):
+    """The officer's draft decision (DESIGN.md section 4); the proposal carries it to the leader."""
+
+    proposal = RadioField(_l("Proposed decision"), validators=[Optional()], validate_choice=False)
+    summary_vi = TextAreaField(_l("Summary quoted by the letter (Vietnamese)"),
+                               validators=[Optional(), Length(max=LONG_TEXT)],
+                               description=_l("The purpose and content in the province's words (trích yếu). "
+                                              "The correspondent's own words stay in the dossier."))
+    summary_en = TextAreaField(_l("Summary for the English courtesy page"),
+                               validators=[Optional(), Length(max=LONG_TEXT)])
+    request_number = StringField(_l("Number of the request letter"), validators=[Optional(), Length(max=64)],
+                                 description=_l("The office's own number for its request, if it has one."))
+    request_date = DateField(_l("Date of the request"), validators=[Optional()])
+    legal_basis_vi = TextAreaField(_l("Legal basis (Vietnamese, one per line)"),
+                                   validators=[Optional(), Length(max=LONG_TEXT)])
+    legal_basis_en = TextAreaField(_l("Legal basis (English, one per line)"),
+                                   validators=[Optional(), Length(max=LONG_TEXT)])
+    conditions_vi = TextAreaField(_l("Conditions (Vietnamese, one per line)"),
+                                  validators=[Optional(), Length(max=LONG_TEXT)])
+    conditions_en = TextAreaField(_l("Conditions (English, one per line)"),
+                                  validators=[Optional(), Length(max=LONG_TEXT)])
+    standard_conditions = MultiCheckboxField(_l("Standard conditions"), coerce=int, validators=[Optional()],
+                                             validate_choice=False)
+    refusal_reasons_vi = TextAreaField(_l("Reasons for the refusal (Vietnamese)"),
+                                       validators=[Optional(), Length(max=LONG_TEXT)])
+    refusal_reasons_en = TextAreaField(_l("Reasons for the refusal (English)"),
+                                       validators=[Optional(), Length(max=LONG_TEXT)])
+    standard_reasons = MultiCheckboxField(_l("Standard refusal reasons"), coerce=int, validators=[Optional()],
+                                          validate_choice=False)
+    escort_officer_id = SelectField(_l("Escort officer"), coerce=_optional_int, validators=[Optional()],
+                                    validate_choice=False)
     note = TextAreaField(_l("Note for the leader"), validators=[Optional(), Length(max=LONG_TEXT)])
-    submit = SubmitField(_l("Propose"))
+    insert = SubmitField(_l("Add the chosen standard texts"))
+    save = SubmitField(_l("Save the draft"))
+    submit = SubmitField(_l("Propose to the leader"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.proposal.choices = enum_choices(Proposal, PROPOSAL_LABELS)
 
 
-class ApproveForm(VersionedForm):
-    conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=LONG_TEXT)])
-    escort_name = StringField(_l("Escort or contact officer"), validators=[DataRequired(), Length(max=SHORT_TEXT)])
-    escort_phone = StringField(_l("Escort's phone"), validators=[DataRequired(), Length(max=40)])
-    submit = SubmitField(_l("Approve"))
+class ReturnForm(VersionedForm):
+    comment = TextAreaField(_l("What the officer should change"), validators=[DataRequired(), Length(max=LONG_TEXT)])
+    submit = SubmitField(_l("Return to the officer"))
 
 
-class RefuseForm(VersionedForm):
-    reasons = TextAreaField(_l("Reasons for the refusal"), validators=[DataRequired(), Length(max=LONG_TEXT)])
-    submit = SubmitField(_l("Refuse"))
+class DecideForm(VersionedForm):
+    """The leader's decision: on the draft as previewed, so there is nothing to type."""
+
+    submit = SubmitField()
 
 
 class RevokeForm(VersionedForm):
@@ -206,3 +282,50 @@ class QueueFilterForm(Form):
     due = SelectField(_l("Deadline"), validators=[Optional()], validate_choice=False)
     sort = SelectField(_l("Sort by"), validators=[Optional()], validate_choice=False)
     submit = SubmitField(_l("Filter"))
+
+
+from wtforms import HiddenField  # noqa: E402  (the queue's forms below)
+
+
+class RegistrationSelectionField(SelectMultipleField):
+    """The queue's row checkboxes: each value is "registration id:version seen" (optimistic locking
+    per row). `data` is a list of (id, version); a value that is not of that form is an error."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data, self.bad_values = [], []
+        for value in valuelist:
+            registration_id, _sep, version = str(value).partition(":")
+            if (registration_id.isascii() and registration_id.isdigit() and version.isascii() and version.isdigit()
+                    and len(registration_id) <= 10 and len(version) <= 10):
+                self.data.append((int(registration_id), int(version)))
+            else:
+                self.bad_values.append(value)
+
+    def pre_validate(self, form):
+        if getattr(self, "bad_values", None):
+            raise ValidationError(_l("The selection could not be read. Reload the page and select again."))
+        if not self.data:
+            raise ValidationError(_l("Select at least one registration."))
+
+
+class BulkAssignForm(Form):
+    selected = RegistrationSelectionField(_l("Selected registrations"))
+    officer_id = SelectField(_l("Officer in charge"), coerce=int, validators=[DataRequired()])
+    # The queue's filters, to come back to the same view.
+    filters = HiddenField(validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Assign the selected"))
+
+
+class SaveFilterForm(Form):
+    name = StringField(_l("Save this filter as…"), validators=[DataRequired(), Length(min=1, max=100)],
+                       description=_l("A name of your own, e.g. \"Border areas this month\"."))
+    filters = HiddenField(validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Save the filter"))
+
+
+class DeleteFilterForm(Form):
+    submit = SubmitField(_l("Delete"))

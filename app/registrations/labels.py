@@ -100,6 +100,7 @@ DOCUMENT_LABELS = {
     DocumentKind.notification_letter: _l("Notification to the host bodies and MOFA"),
     DocumentKind.permit: _l("Permit"),
     DocumentKind.permit_set: _l("All permits, for printing"),
+    DocumentKind.consultation_letter: _l("Consultation letter"),
 }
 
 TIMELINE_LABELS = {

@@ -186,6 +186,21 @@ class Registration(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    def conditions_for(self, locale: str) -> str:
+        """The conditions in `locale` when written in it (the decision gives both), else in Vietnamese."""
+        return (self.conditions_en if locale == "en" and self.conditions_en else self.conditions) or ""
+
+    def refusal_reasons_for(self, locale: str) -> str:
+        return (self.refusal_reasons_en if locale == "en" and self.refusal_reasons_en else self.refusal_reasons) or ""
+
+    def escort_title_for(self, locale: str) -> str:
+        return (self.escort_title_en if locale == "en" and self.escort_title_en else self.escort_title_vi) or ""
+
+    @property
+    def returned(self) -> bool:
+        """Returned by the leader (trả lại) and not proposed again since."""
+        return self.status is Status.in_review and self.returned_at is not None and self.proposed_decision is None
+
     @property
     def border_places(self):
         return [item.place for item in self.itinerary if item.place is not None and item.place.border_area]

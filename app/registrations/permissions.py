@@ -30,7 +30,10 @@ RULES: dict[str, Rule] = {
     "assign": Rule(REVIEWERS, OPEN),
     "request_info": Rule(REVIEWERS, frozenset({Status.in_review})),
     "consult": Rule(REVIEWERS, frozenset({Status.in_review, Status.needs_info})),
+    "draft": Rule(frozenset({Role.officer}), frozenset({Status.in_review})),
     "propose": Rule(frozenset({Role.officer}), frozenset({Status.in_review})),
+    "return": Rule(LEADER, frozenset({Status.in_review})),
+    "preview": Rule(REVIEWERS, frozenset({Status.in_review})),
     "approve": Rule(LEADER, frozenset({Status.in_review})),
     "refuse": Rule(LEADER, frozenset({Status.in_review})),
     "revoke": Rule(REVIEWERS, frozenset({Status.approved})),
@@ -41,7 +44,8 @@ ACTION_NAMES = {
     "edit": _l("edit"), "submit": _l("submit"), "resubmit": _l("resubmit"), "withdraw": _l("withdraw"),
     "amend": _l("ask for an amendment"), "message": _l("send a message"), "assign": _l("assign"),
     "request_info": _l("request information"), "consult": _l("record a consultation"),
-    "propose": _l("propose a decision"), "approve": _l("approve"), "refuse": _l("refuse"),
+    "draft": _l("draft the decision"), "propose": _l("propose a decision"),
+    "return": _l("return to the officer"), "preview": _l("preview the documents"), "approve": _l("approve"), "refuse": _l("refuse"),
     "revoke": _l("revoke"), "complete": _l("mark as completed"),
 }
 

@@ -1,60 +1,178 @@
-"""The staff queue: every registration but drafts, filtered, sorted and paginated."""
+"""The staff queue: every registration but drafts, filtered, sorted and paginated; open ones by
+default. Saved filters (kept by app.worklist) and bulk assignment work from it."""
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
+from app.auth.models import User
 from app.extensions import db
 from app.outlets.models import CrewMember, Outlet
 from app.pagination import paginate
 from app.places.models import Place
 from app.registrations import bp, service
-from app.registrations.forms import QueueFilterForm
+from app.registrations.forms import BulkAssignForm, DeleteFilterForm, QueueFilterForm, SaveFilterForm
 from app.registrations.labels import KIND_LABELS, STATUS_LABELS
 from app.registrations.models import (ItineraryItem, OPEN_STATUSES, Registration, RegistrationKind, Status,
                                       registration_crew)
-from app.registrations.routes import reviewer_required
+from app.registrations.routes import _reviewers, reviewer_required
+from app.worklist import service as worklist
 
 # --- the staff queue ----------------------------------------------------------------
 
+CLOSED_STATUSES = tuple(status for status in Status if status is not Status.draft and status not in OPEN_STATUSES)
+# The status filter's groups; without a status filter the queue shows the open dossiers.
+STATUS_GROUPS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
+DEFAULT_STATUS = "open"
+ALL_STATUSES = "all"  # all but drafts
+
+_OPEN_FIRST = sa.case((Registration.status.in_(OPEN_STATUSES), 0), else_=1)
+
 SORTS = {
-    "due": (Registration.due_date.asc().nulls_last(), Registration.id),
+    # By deadline, open ones first: the overdue ones (the earliest deadlines) on top, no deadline last.
+    "due": (_OPEN_FIRST, Registration.due_date.asc().nulls_last(), Registration.id),
     "submitted": (Registration.submitted_at.desc().nulls_last(), Registration.id.desc()),
     "start": (Registration.start_date.asc().nulls_last(), Registration.id),
     "reference": (Registration.reference.asc(),),
 }
 
 
+def _filter_args(query_string: str | None) -> MultiDict:
+    """The queue's filters carried by a form (a hidden field holding the queue's query string)."""
+    return MultiDict(parse_qsl(query_string or "", keep_blank_values=False))
+
+
+def _queue_url(query_string: str | None) -> str:
+    query_string = worklist.filter_query_string(_filter_args(query_string))
+    return url_for("registrations.queue") + ("?" + query_string if query_string else "")
+
+
 @bp.route("/staff/registrations")
 @reviewer_required
 def queue():
-    form = QueueFilterForm(request.args)
+    return _queue_page(request.args)
+
+
+def _queue_page(args: MultiDict, status: int = 200, *, bulk_form: BulkAssignForm | None = None,
+                save_form: SaveFilterForm | None = None):
+    form = QueueFilterForm(formdata=args)
     _queue_choices(form)
+    if not form.status.data:
+        form.status.data = DEFAULT_STATUS
     today = service.local_today()
     border_exists = (sa.select(ItineraryItem.id).join(Place, ItineraryItem.place_id == Place.id)
                      .where(ItineraryItem.registration_id == Registration.id, Place.border_area.is_(True))
                      .exists())
     query = (sa.select(Registration)
              .join(Outlet, Registration.outlet_id == Outlet.id)
-             .options(selectinload(Registration.outlet), selectinload(Registration.assigned_officer))
+             .options(*worklist.registration_loading())
              .where(Registration.status != Status.draft))
+    # The status applies even when another filter is mistyped: closed dossiers stay one choice away.
+    query = _apply_status(query, form.status.data)
     if form.validate():
         query = _apply_filters(query, form, today, border_exists)
     sort = form.sort.data if form.sort.data in SORTS else "due"
     query = query.order_by(*SORTS[sort])
     page = paginate(query)
-    # One query for the whole page, not one per row.
-    border_ids = set(db.session.scalars(
-        sa.select(ItineraryItem.registration_id).join(Place, ItineraryItem.place_id == Place.id)
-        .where(ItineraryItem.registration_id.in_([registration.id for registration in page.items]),
-               Place.border_area.is_(True))))
-    rows = [(registration, registration.id in border_ids) for registration in page.items]
+    # Each row's next action reads the itinerary and the consultations loaded with the page.
+    rows = [(registration, registration.visits_border_area, worklist.next_action(registration, current_user))
+            for registration in page.items]
+    current_filters = worklist.filter_query_string(args)
+    bulk_form = bulk_form or BulkAssignForm(formdata=None, filters=current_filters)
+    bulk_form.officer_id.choices = _officer_choices()
+    save_form = save_form or SaveFilterForm(formdata=None, filters=current_filters)
     return render_template("registrations/queue.html", form=form, page=page, rows=rows, today=today,
-                           due_soon=service.working_calendar().add_working_days(today, 2))
+                           due_soon=service.working_calendar().add_working_days(today, 2),
+                           bulk_form=bulk_form, save_form=save_form, delete_form=DeleteFilterForm(),
+                           saved_filters=worklist.saved_filters(current_user),
+                           current_filters=current_filters), status
+
+
+def _officer_choices() -> list[SelectChoice]:
+    return [SelectChoice(user.id, user.full_name) for user in _reviewers()]
+
+
+def _apply_status(query, status: str | None):
+    if status in Status.__members__ and status != Status.draft.name:
+        return query.where(Registration.status == Status[status])
+    if status == ALL_STATUSES:
+        return query
+    return query.where(Registration.status.in_(STATUS_GROUPS.get(status, STATUS_GROUPS[DEFAULT_STATUS])))
+
+
+# --- saved filters ------------------------------------------------------------------
+
+@bp.route("/staff/registrations/filters", methods=["POST"])
+@reviewer_required
+def save_filter():
+    form = SaveFilterForm()
+    if not form.validate_on_submit():
+        return _queue_page(_filter_args(form.filters.data), 422, save_form=form)
+    try:
+        saved, replaced = worklist.save_filter(current_user, form.name.data, form.filters.data or "")
+    except worklist.WorklistError as error:
+        db.session.rollback()
+        form.name.errors = [*form.name.errors, str(error)]
+        return _queue_page(_filter_args(form.filters.data), error.status, save_form=form)
+    db.session.commit()
+    if replaced:
+        flash(_("The filter \"%(name)s\" now holds these filters.", name=saved.name), "success")
+    else:
+        flash(_("Filter saved as \"%(name)s\".", name=saved.name), "success")
+    return redirect(_queue_url(saved.query_string), 303)
+
+
+@bp.route("/staff/registrations/filters/<int:filter_id>/delete", methods=["POST"])
+@reviewer_required
+def delete_filter(filter_id: int):
+    saved = worklist.own_filter(current_user, filter_id)
+    if saved is None:
+        abort(404)
+    if not DeleteFilterForm().validate_on_submit():
+        abort(400)
+    name = saved.name
+    worklist.delete_filter(current_user, saved)
+    db.session.commit()
+    flash(_("The filter \"%(name)s\" is deleted.", name=name), "success")
+    return redirect(url_for("registrations.queue"), 303)
+
+
+# --- bulk assignment ----------------------------------------------------------------
+
+@bp.route("/staff/registrations/bulk-assign", methods=["POST"])
+@reviewer_required
+def bulk_assign():
+    form = BulkAssignForm()
+    form.officer_id.choices = _officer_choices()
+    if not form.validate_on_submit():
+        flash(" ".join(str(error) for errors in form.errors.values() for error in errors), "danger")
+        return _queue_page(_filter_args(form.filters.data), 422, bulk_form=form)
+    officer = db.session.get(User, form.officer_id.data)
+    result = worklist.bulk_assign(current_user, officer, form.selected.data)
+    db.session.commit()
+    if result.assigned:
+        flash(_("Assigned to %(name)s: %(references)s", name=officer.full_name,
+                references=_references(result.assigned)), "success")
+    if result.changed:
+        flash(_("Changed meanwhile, not assigned: %(references)s (reload to see the change)",
+                references=_references(result.changed)), "warning")
+    for registration, reason in result.refused:
+        flash(_("Not assigned: %(reference)s: %(reason)s", reference=registration.reference, reason=reason),
+              "warning")
+    if result.not_found:
+        flash(_("Not found, not assigned: %(count)d of the selected registrations", count=len(result.not_found)),
+              "warning")
+    return redirect(_queue_url(form.filters.data), 303)
+
+
+def _references(registrations) -> str:
+    return ", ".join(registration.reference for registration in registrations)
 
 
 def _apply_filters(query, form: QueueFilterForm, today, border_exists):
@@ -66,10 +184,6 @@ def _apply_filters(query, form: QueueFilterForm, today, border_exists):
                              CrewMember.full_name.icontains(term, autoescape=True)).exists())
         query = query.where(sa.or_(Registration.reference.icontains(term, autoescape=True),
                                    Outlet.name.icontains(term, autoescape=True), crew_match))
-    if form.status.data in Status.__members__:
-        query = query.where(Registration.status == Status[form.status.data])
-    elif form.status.data == "open":
-        query = query.where(Registration.status.in_(OPEN_STATUSES))
     if form.kind.data in RegistrationKind.__members__:
         query = query.where(Registration.kind == RegistrationKind[form.kind.data])
     if form.nationality.data:
@@ -97,7 +211,9 @@ def _apply_filters(query, form: QueueFilterForm, today, border_exists):
 def _queue_choices(form: QueueFilterForm) -> None:
     from app.outlets.forms import country_choices
 
-    form.status.choices = ([SelectChoice("", _("All but drafts")), SelectChoice("open", _("Open (to handle)"))]
+    form.status.choices = ([SelectChoice(DEFAULT_STATUS, _("Open (to handle)")),
+                            SelectChoice("closed", _("Closed (decided, withdrawn)")),
+                            SelectChoice(ALL_STATUSES, _("All but drafts"))]
                            + [SelectChoice(status.name, STATUS_LABELS[status]) for status in Status
                               if status is not Status.draft])
     form.kind.choices = [SelectChoice("", _("All kinds"))] + [SelectChoice(kind.name, KIND_LABELS[kind])

@@ -26,12 +26,15 @@ from app.places.models import Place
 from app.products import service as product_service
 from app.products.models import Product
 from app.registrations import bp, service
-from app.registrations.forms import (ApproveForm, AssignForm, AttachmentForm, ConsultationAnswerForm,
-                                     ConsultationForm, MessageForm, NewRegistrationForm, ProposalForm, RefuseForm,
-                                     RegistrationForm, RequestInfoForm, RevokeForm, SimpleActionForm)
+from app.registrations.forms import (AssignForm, AttachmentForm, ConsultationAnswerForm, ConsultationForm,
+                                     DecideForm, DraftDecisionForm, MessageForm, NewRegistrationForm,
+                                     RegistrationForm, RequestInfoForm, ReturnForm, RevokeForm, SimpleActionForm,
+                                     StaffMessageForm)
 from app.registrations.labels import CORRESPONDENT_NEXT_STEP
 from app.registrations.models import Attachment, AttachmentKind, Proposal, Registration, RegistrationKind, Status
 from app.registrations.permissions import allowed_actions, can_view
+from app.database import slow_work
+from app.reference.models import StandardTextKind
 from app.uploads import UploadError, send_stored, upload_rate_limited
 
 correspondent_required = roles_required(Role.correspondent)
@@ -278,18 +281,27 @@ def _detail_page(registration: Registration, status: int = 200, **forms):
     actions = allowed_actions(current_user, registration)
     assign_form = forms.get("assign") or AssignForm(version=version, officer_id=current_user.id)
     assign_form.officer_id.choices = [SelectChoice(user.id, user.full_name) for user in _reviewers()]
+    staff = current_user.role in (Role.officer, Role.leader)
+    request_info_form = forms.get("request_info") or RequestInfoForm(version=version)
+    message_form = forms.get("message") or (StaffMessageForm() if staff else MessageForm())
+    for form in (request_info_form, message_form):
+        if form is not None and hasattr(form, "standard_text_id"):
+            form.standard_text_id.choices = [SelectChoice("", _("Choose…"))] + _standard_choices(
+                StandardTextKind.info_request)
     answer_forms = {consultation.id: _distinct_ids(ConsultationAnswerForm(), f"answer-{consultation.id}")
                     for consultation in registration.consultations if consultation.answered_at is None}
     context = dict(
         registration=registration, actions=actions, timeline=_timeline(registration), answer_forms=answer_forms,
         blockers=service.approval_blockers(registration),
-        message_form=_distinct_ids(forms.get("message") or MessageForm(), "message"),
-        request_info_form=_distinct_ids(forms.get("request_info") or RequestInfoForm(version=version), "request-info"),
+        message_form=_distinct_ids(message_form, "message"),
+        request_info_form=_distinct_ids(request_info_form, "request-info"),
+        reader_locale=service.correspondent_locale(registration) if staff else None,
         assign_form=_distinct_ids(assign_form, "assign"),
         consultation_form=_distinct_ids(forms.get("consult") or ConsultationForm(), "consult"),
-        proposal_form=_distinct_ids(forms.get("propose") or ProposalForm(version=version), "propose"),
-        approve_form=_distinct_ids(forms.get("approve") or ApproveForm(version=version), "approve"),
-        refuse_form=_distinct_ids(forms.get("refuse") or RefuseForm(version=version), "refuse"),
+        draft_form=_distinct_ids(forms.get("draft") or _draft_form(registration), "draft")
+        if "draft" in actions else None,
+        return_form=_distinct_ids(forms.get("return") or ReturnForm(version=version), "return"),
+        decide_form=_distinct_ids(DecideForm(version=version), "decide"),
         revoke_form=_distinct_ids(forms.get("revoke") or RevokeForm(version=version), "revoke"),
         simple_form=_distinct_ids(SimpleActionForm(version=version), "simple"),
         next_step=CORRESPONDENT_NEXT_STEP.get(registration.status), today=service.local_today(),
@@ -365,9 +377,36 @@ def amend(registration_id: int):
 @_action_route("/registrations/<int:registration_id>/messages", "message")
 def message(registration_id: int):
     registration = _load(registration_id)
-    return _act(registration, MessageForm(), "message",
-                lambda form: service.post_message(current_user, registration, form.body.data),
+    if current_user.role is Role.correspondent:
+        return _act(registration, MessageForm(), "message",
+                    lambda form: service.post_message(current_user, registration, form.body.data),
+                    _("Message sent."))
+    form = StaffMessageForm()
+    if form.insert.data:
+        return _insert_standard_text(registration, form, "message", StandardTextKind.info_request)
+    return _act(registration, form, "message",
+                lambda form: service.post_message(current_user, registration, form.body.data or "",
+                                                  body_en=form.body_en.data),
                 _("Message sent."))
+
+
+def _standard_choices(kind) -> list[SelectChoice]:
+    from app.reference.service import standard_texts
+
+    return [SelectChoice(text.id, text.title) for text in standard_texts(kind)]
+
+
+def _insert_standard_text(registration: Registration, form, form_key: str, kind):
+    """The chosen standard text in both languages, appended to what is typed, for staff to edit."""
+    from app.reference.models import StandardText
+
+    text = db.session.get(StandardText, form.standard_text_id.data) if form.standard_text_id.data else None
+    if text is None or text.kind is not kind or not text.active:
+        form.standard_text_id.errors = [_("Choose a standard text.")]
+        return _detail_page(registration, 422, **{form_key: form})
+    form.body.data = "\n".join(part for part in ((form.body.data or "").strip(), text.text_vi) if part)
+    form.body_en.data = "\n".join(part for part in ((form.body_en.data or "").strip(), text.text_en) if part)
+    return _detail_page(registration, 200, **{form_key: form})
 
 
 @_action_route("/registrations/<int:registration_id>/assign", "assign", (Role.officer, Role.leader))
@@ -385,38 +424,150 @@ def assign(registration_id: int):
 @_action_route("/registrations/<int:registration_id>/request-info", "request_info", (Role.officer, Role.leader))
 def request_info(registration_id: int):
     registration = _load(registration_id)
-    return _act(registration, RequestInfoForm(), "request_info",
-                lambda form: service.request_information(current_user, registration, form.body.data,
-                                                         form.version.data),
+    form = RequestInfoForm()
+    if form.insert.data:
+        return _insert_standard_text(registration, form, "request_info", StandardTextKind.info_request)
+    return _act(registration, form, "request_info",
+                lambda form: service.request_information(current_user, registration, form.body.data or "",
+                                                         form.version.data, body_en=form.body_en.data),
                 _("The correspondent is asked for information."))
 
 
-@_action_route("/registrations/<int:registration_id>/propose", "propose", (Role.officer,))
-def propose(registration_id: int):
+# --- the draft decision, its preview, and the leader's decision ---------------------------
+
+def _draft_form(registration: Registration, formdata=None) -> DraftDecisionForm:
+    """The draft form: from the request, or from the stored draft with the profile's defaults."""
+    from app.reference.models import StandardTextKind
+    from app.reference.service import active_escort_officers
+
+    if formdata is None:
+        defaults = service.draft_defaults(registration)
+        form = DraftDecisionForm(
+            formdata=None, version=registration.version,
+            proposal=registration.proposed_decision.name if registration.proposed_decision else None,
+            summary_vi=registration.summary_vi, summary_en=registration.summary_en,
+            request_number=registration.request_number, request_date=defaults["request_date"],
+            legal_basis_vi=defaults["legal_basis_vi"], legal_basis_en=defaults["legal_basis_en"],
+            conditions_vi=registration.conditions, conditions_en=registration.conditions_en,
+            refusal_reasons_vi=registration.refusal_reasons, refusal_reasons_en=registration.refusal_reasons_en,
+            escort_officer_id=registration.escort_officer_id, note=registration.proposal_note)
+    else:
+        form = DraftDecisionForm()
+    officers = active_escort_officers()
+    if registration.escort_officer is not None and registration.escort_officer not in officers:
+        officers.append(registration.escort_officer)
+    locale = _locale()
+    form.escort_officer_id.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(officer.id, f"{officer.full_name}, {officer.title(locale)} · {officer.phone}")
+        for officer in officers]
+    form.standard_conditions.choices = _standard_choices(StandardTextKind.condition)
+    form.standard_reasons.choices = _standard_choices(StandardTextKind.refusal_reason)
+    return form
+
+
+def _draft_decision_data(form: DraftDecisionForm) -> service.DraftDecision:
+    return service.DraftDecision(
+        proposal=Proposal[form.proposal.data] if form.proposal.data in Proposal.__members__ else None,
+        summary_vi=form.summary_vi.data or "", summary_en=form.summary_en.data or "",
+        request_number=form.request_number.data or "", request_date=form.request_date.data,
+        legal_basis_vi=form.legal_basis_vi.data or "", legal_basis_en=form.legal_basis_en.data or "",
+        conditions_vi=form.conditions_vi.data or "", conditions_en=form.conditions_en.data or "",
+        refusal_reasons_vi=form.refusal_reasons_vi.data or "", refusal_reasons_en=form.refusal_reasons_en.data or "",
+        escort_officer_id=form.escort_officer_id.data, note=form.note.data or "")
+
+
+def _append_standard_texts(form: DraftDecisionForm) -> None:
+    """The ticked standard conditions and reasons, added line by line to both languages."""
+    from app.reference.models import StandardText
+
+    for ids, vi_field, en_field in ((form.standard_conditions.data, form.conditions_vi, form.conditions_en),
+                                    (form.standard_reasons.data, form.refusal_reasons_vi, form.refusal_reasons_en)):
+        for text in db.session.scalars(sa.select(StandardText).where(StandardText.id.in_(ids or []),
+                                                                     StandardText.active.is_(True))
+                                       .order_by(StandardText.position, StandardText.id)):
+            vi_field.data = "\n".join(part for part in ((vi_field.data or "").strip(), text.text_vi) if part)
+            en_field.data = "\n".join(part for part in ((en_field.data or "").strip(), text.text_en) if part)
+    form.standard_conditions.data, form.standard_reasons.data = [], []
+
+
+@_action_route("/registrations/<int:registration_id>/decision", "draft_decision", (Role.officer,))
+def draft_decision(registration_id: int):
+    """The officer's draft: save it, add standard texts to it, or propose it to the leader."""
     registration = _load(registration_id)
-    return _act(registration, ProposalForm(), "propose",
-                lambda form: service.propose_decision(current_user, registration, Proposal[form.proposal.data],
-                                                      form.note.data or "", form.version.data),
-                _("Proposal sent to the leaders."))
+    form = _draft_form(registration, formdata=True)
+    if not form.validate_on_submit():
+        return _detail_page(registration, 422, draft=form)
+    if form.insert.data:
+        _append_standard_texts(form)
+    proposing = form.submit.data and not form.insert.data
+    try:
+        if proposing:
+            service.propose_decision(current_user, registration, _draft_decision_data(form), form.version.data)
+        else:
+            service.save_draft_decision(current_user, registration, _draft_decision_data(form),
+                                        form.version.data)
+    except service.RegistrationError as error:
+        db.session.rollback()
+        db.session.refresh(registration)
+        for name, messages in getattr(error, "problems", {}).items():
+            if name in form:
+                form[name].errors = list(form[name].errors) + messages
+        flash(str(error), "danger")
+        return _detail_page(registration, error.status, draft=form)
+    db.session.commit()
+    if proposing:
+        flash(_("Proposal sent to the leaders, with the draft decision."), "success")
+    elif form.insert.data:
+        flash(_("Standard texts added to the draft. Edit them if needed, then save."), "success")
+    else:
+        flash(_("Draft saved. Nothing is numbered or sent until the leader decides."), "success")
+    return redirect(url_for("registrations.detail", registration_id=registration.id, _anchor="decision"))
+
+
+@bp.route("/registrations/<int:registration_id>/preview/<any(approval_letter, notification_letter, permits, "
+          "refusal_letter):kind>.pdf")
+@reviewer_required
+def preview(registration_id: int, kind: str):
+    """The documents as the decision would issue them, watermarked, unnumbered, with no QR token."""
+    from app.documents.service import render_preview
+    from flask import make_response
+
+    registration = _load(registration_id)
+    if "preview" not in allowed_actions(current_user, registration):
+        abort(404)
+    signer = current_user if current_user.role is Role.leader else None
+    with slow_work():
+        pdf = render_preview(registration, kind, signer)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{registration.reference} {kind} DRAFT.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@_action_route("/registrations/<int:registration_id>/return", "return_proposal", (Role.leader,))
+def return_proposal(registration_id: int):
+    registration = _load(registration_id)
+    return _act(registration, ReturnForm(), "return",
+                lambda form: service.return_to_officer(current_user, registration, form.comment.data,
+                                                       form.version.data),
+                _("Returned to the officer with your comment."))
 
 
 @_action_route("/registrations/<int:registration_id>/approve", "approve", (Role.leader,))
 def approve(registration_id: int):
     registration = _load(registration_id)
-    return _act(registration, ApproveForm(), "approve",
-                lambda form: service.approve(current_user, registration, conditions=form.conditions.data or "",
-                                             escort_name=form.escort_name.data, escort_phone=form.escort_phone.data,
-                                             expected_version=form.version.data),
-                _("Approved. The correspondent is informed."))
+    return _act(registration, DecideForm(), "decide",
+                lambda form: service.approve(current_user, registration, form.version.data),
+                _("Approved. The documents are numbered and issued, and the correspondent is informed."))
 
 
 @_action_route("/registrations/<int:registration_id>/refuse", "refuse", (Role.leader,))
 def refuse(registration_id: int):
     registration = _load(registration_id)
-    return _act(registration, RefuseForm(), "refuse",
-                lambda form: service.refuse(current_user, registration, reasons=form.reasons.data,
-                                            expected_version=form.version.data),
-                _("Refused. The correspondent is informed."))
+    return _act(registration, DecideForm(), "decide",
+                lambda form: service.refuse(current_user, registration, form.version.data),
+                _("Refused. The refusal letter is numbered and issued, and the correspondent is informed."))
 
 
 @_action_route("/registrations/<int:registration_id>/revoke", "revoke", (Role.officer, Role.leader))

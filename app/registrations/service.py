@@ -306,8 +306,10 @@ def _submit(actor: User, registration: Registration, action: str, expected_versi
     if problems:
         raise Incomplete(problems)
     now = utcnow()
+    # A resubmitted dossier goes back to the officer who has it, in review, with no new assignment.
+    back_to_officer = action == "resubmit" and registration.assigned_officer_id is not None
     _transition(actor, registration, action, expected_version, {
-        "status": Status.submitted, "submitted_at": now,
+        "status": Status.in_review if back_to_officer else Status.submitted, "submitted_at": now,
         "first_submitted_at": registration.first_submitted_at or now,
         # The reply deadline runs from the day a complete request arrives.
         "due_date": reply_due_date(local_today()),
@@ -436,10 +438,29 @@ def remove_attachment(actor: User, attachment: Attachment) -> None:
 
 # --- messages ---------------------------------------------------------------
 
+def correspondent_locale(registration: Registration) -> str:
+    """The language the outlet's correspondents read: English unless all of them chose Vietnamese."""
+    locales = {user.locale for user in _correspondents(registration)}
+    return "vi" if locales == {"vi"} else "en"
+
+
+def _check_bilingual(registration: Registration, body: str, body_en: str | None) -> None:
+    """Staff write for the correspondent: the text in the correspondent's language is required."""
+    if not (body or "").strip() and not (body_en or "").strip():
+        raise RegistrationError(_l("Write the text in at least one language."))
+    if correspondent_locale(registration) == "en" and not (body_en or "").strip():
+        raise RegistrationError(_l("The correspondent reads English: write the English text too."))
+    if correspondent_locale(registration) == "vi" and not (body or "").strip():
+        raise RegistrationError(_l("The correspondent reads Vietnamese: write the Vietnamese text too."))
+
+
 def post_message(actor: User, registration: Registration, body: str,
-                 kind: MessageKind = MessageKind.message) -> RegistrationMessage:
+                 kind: MessageKind = MessageKind.message, body_en: str | None = None) -> RegistrationMessage:
     _check(actor, "message", registration)
-    message = RegistrationMessage(registration_id=registration.id, author_id=actor.id, body=body.strip(), kind=kind)
+    if actor.role is not Role.correspondent:
+        _check_bilingual(registration, body, body_en)
+    message = RegistrationMessage(registration_id=registration.id, author_id=actor.id, body=(body or "").strip(),
+                                  body_en=(body_en or "").strip() or None, kind=kind)
     db.session.add(message)
     registration.updated_at = utcnow()
     db.session.flush()
@@ -469,21 +490,176 @@ def assign(actor: User, registration: Registration, officer: User, expected_vers
                     _l("Registration %(reference)s is assigned to you", reference=registration.reference))
 
 
-def request_information(actor: User, registration: Registration, body: str, expected_version: int | None) -> None:
+def request_information(actor: User, registration: Registration, body: str, expected_version: int | None,
+                        body_en: str | None = None) -> None:
+    _check(actor, "request_info", registration, expected_version)
+    _check_bilingual(registration, body, body_en)
     _transition(actor, registration, "request_info", expected_version, {"status": Status.needs_info})
-    post_message(actor, registration, body, MessageKind.info_request)
+    message = post_message(actor, registration, body, MessageKind.info_request, body_en=body_en)
     _mail_correspondents(registration, "registration_needs_info",
                          _l("Information needed for registration %(reference)s", reference=registration.reference),
-                         request_text=body.strip())
+                         message=message)
 
 
-def propose_decision(actor: User, registration: Registration, proposal: Proposal, note: str,
+# --- the draft decision (DESIGN.md section 4) ------------------------------------------
+
+@dataclass
+class DraftDecision:
+    """What the officer writes with a proposal; the leader decides on it without retyping."""
+
+    proposal: Proposal | None = None
+    summary_vi: str = ""
+    summary_en: str = ""
+    request_number: str = ""
+    request_date: date | None = None
+    legal_basis_vi: str = ""
+    legal_basis_en: str = ""
+    conditions_vi: str = ""
+    conditions_en: str = ""
+    refusal_reasons_vi: str = ""
+    refusal_reasons_en: str = ""
+    escort_officer_id: int | None = None
+    note: str = ""
+
+
+def draft_defaults(registration: Registration) -> dict:
+    """What a new draft starts from: the legal basis of the authority profile, the request's date."""
+    from app.clock import local_date_of
+
+    profile = authority_profile()
+    submitted = registration.first_submitted_at or registration.submitted_at
+    return {
+        "legal_basis_vi": registration.legal_basis_vi if registration.legal_basis_vi is not None
+        else "\n".join(profile.legal_basis_vi),
+        "legal_basis_en": registration.legal_basis_en if registration.legal_basis_en is not None
+        else "\n".join(profile.legal_basis_en),
+        "request_date": registration.request_date or (local_date_of(submitted) if submitted else None),
+    }
+
+
+def _draft_changes(registration: Registration, draft: DraftDecision) -> dict:
+    from app.reference.models import EscortOfficer
+
+    escort = db.session.get(EscortOfficer, draft.escort_officer_id) if draft.escort_officer_id else None
+    if draft.escort_officer_id and (escort is None or
+                                    (not escort.active and escort.id != registration.escort_officer_id)):
+        raise RegistrationError(_l("Choose an escort officer from the province's list."))
+    clean = {name: (getattr(draft, name) or "").strip() for name in (
+        "summary_vi", "summary_en", "request_number", "legal_basis_vi", "legal_basis_en", "conditions_vi",
+        "conditions_en", "refusal_reasons_vi", "refusal_reasons_en")}
+    return {
+        "summary_vi": clean["summary_vi"] or None, "summary_en": clean["summary_en"] or None,
+        "request_number": clean["request_number"] or None, "request_date": draft.request_date,
+        "legal_basis_vi": clean["legal_basis_vi"], "legal_basis_en": clean["legal_basis_en"],
+        "conditions": clean["conditions_vi"] or None, "conditions_en": clean["conditions_en"] or None,
+        "refusal_reasons": clean["refusal_reasons_vi"] or None,
+        "refusal_reasons_en": clean["refusal_reasons_en"] or None,
+        "escort_officer_id": escort.id if escort else None,
+        # The escort as it will print, copied now: a later edit of the list does not rewrite the draft.
+        "escort_name": escort.full_name if escort else None, "escort_phone": escort.phone if escort else None,
+        "escort_title_vi": escort.title_vi if escort else None, "escort_title_en": escort.title_en if escort else None,
+    }
+
+
+def draft_problems(registration: Registration, proposal: Proposal | None) -> dict[str, list[str]]:
+    """What the draft still lacks for `proposal`, by form field (empty: it can go to the leader)."""
+    problems: dict[str, list[str]] = {}
+
+    def problem(name, message):
+        problems.setdefault(name, []).append(str(message))
+
+    if proposal is None:
+        problem("proposal", _l("Choose the decision you propose."))
+        return problems
+    if registration.request_date is None:
+        problem("request_date", _l("Give the date of the request the letter answers."))
+    elif registration.request_date > local_today():
+        problem("request_date", _l("The request cannot be dated in the future."))
+    if registration.kind is RegistrationKind.non_resident and not registration.mofa_permit_number:
+        problem("proposal", _l("A non-resident reporter's request cites the MOFA press permit: ask the "
+                               "correspondent for its number first."))
+    if proposal is Proposal.approve:
+        if not registration.summary_vi:
+            problem("summary_vi", _l("Write the Vietnamese summary of the purpose and content that the letter quotes."))
+        if not registration.summary_en:
+            problem("summary_en", _l("Write the English summary for the courtesy translation."))
+        if registration.escort_officer_id is None:
+            problem("escort_officer_id", _l("Choose the escort officer."))
+        if bool(registration.conditions) != bool(registration.conditions_en):
+            problem("conditions_en" if registration.conditions else "conditions_vi",
+                    _l("Give the conditions in both Vietnamese and English."))
+    else:
+        if not registration.refusal_reasons:
+            problem("refusal_reasons_vi", _l("Give the reasons for the refusal in Vietnamese."))
+        if not registration.refusal_reasons_en:
+            problem("refusal_reasons_en", _l("Give the reasons for the refusal in English."))
+    return problems
+
+
+class DraftIncomplete(RegistrationError):
+    """The draft cannot go to the leader yet: `problems` maps a form field to its messages."""
+
+    status = 422
+
+    def __init__(self, problems: dict[str, list[str]]):
+        super().__init__(_l("The draft decision is not complete yet. See the messages next to the fields."))
+        self.problems = problems
+
+
+def _check_not_proposed(registration: Registration) -> None:
+    """While a proposal waits for the leader, its draft is what she previews: it does not change under her."""
+    if registration.proposed_decision is not None:
+        raise RegistrationError(_l("The proposal waits for the leader's decision. To change the draft, ask the "
+                                   "leader to return it."))
+
+
+def save_draft_decision(actor: User, registration: Registration, draft: DraftDecision,
+                        expected_version: int | None) -> None:
+    """Store the officer's draft as it is, complete or not (nothing is numbered, nothing is sent)."""
+    _check(actor, "draft", registration, expected_version)
+    _check_not_proposed(registration)
+    changes = _draft_changes(registration, draft)
+    _transition(actor, registration, "draft", expected_version, changes)
+
+
+def propose_decision(actor: User, registration: Registration, draft: DraftDecision,
                      expected_version: int | None) -> None:
-    _transition(actor, registration, "propose", expected_version,
-                {"proposed_decision": proposal, "proposal_note": note.strip(), "proposed_by_id": actor.id})
+    """Save the draft and send it to the leaders; refused (nothing saved) while it is incomplete."""
+    _check(actor, "propose", registration, expected_version)
+    _check_not_proposed(registration)
+    changes = _draft_changes(registration, draft)
+    before = {name: getattr(registration, name) for name in changes}
+    for name, value in changes.items():  # checked on the values as they will be stored
+        setattr(registration, name, value)
+    problems = draft_problems(registration, draft.proposal)
+    for name, value in before.items():
+        setattr(registration, name, value)
+    if problems:
+        raise DraftIncomplete(problems)
+    _transition(actor, registration, "propose", expected_version, {
+        **changes, "proposed_decision": draft.proposal, "proposal_note": draft.note.strip(),
+        "proposed_by_id": actor.id, "proposed_at": utcnow(),
+        "returned_at": None, "returned_by_id": None, "return_comment": None,
+    })
     _mail_users(_staff(Role.leader), registration, "registration_proposal",
                 _l("Decision proposed for registration %(reference)s", reference=registration.reference),
-                proposal=proposal, note=note.strip())
+                proposal=draft.proposal, note=draft.note.strip())
+
+
+def return_to_officer(actor: User, registration: Registration, comment: str, expected_version: int | None) -> None:
+    """The leader sends the proposal back (trả lại) with a comment; the dossier stays in review."""
+    if registration.proposed_decision is None:
+        raise RegistrationError(_l("There is no proposal to return."))
+    if not comment.strip():
+        raise RegistrationError(_l("Say what the officer should change."))
+    _transition(actor, registration, "return", expected_version, {
+        "proposed_decision": None, "returned_at": utcnow(), "returned_by_id": actor.id,
+        "return_comment": comment.strip(),
+    })
+    officer = registration.proposed_by or registration.assigned_officer
+    _mail_users([officer, registration.assigned_officer], registration, "registration_returned",
+                _l("Registration %(reference)s was returned to you", reference=registration.reference),
+                comment=comment.strip(), leader=actor)
 
 
 def _dates_countable(registration: Registration) -> bool:
@@ -512,16 +688,31 @@ def approval_blockers(registration: Registration) -> list[str]:
     return []
 
 
-def approve(actor: User, registration: Registration, *, conditions: str, escort_name: str, escort_phone: str,
-            expected_version: int | None) -> None:
-    _check(actor, "approve", registration, expected_version)
+def _check_decision(actor: User, registration: Registration, action: str, proposal: Proposal,
+                    expected_version: int | None) -> None:
+    """The leader decides what was proposed, from its draft: to decide otherwise, she returns it."""
+    _check(actor, action, registration, expected_version)
+    if registration.proposed_decision is not proposal:
+        raise RegistrationError(
+            _l("The proposal is to approve: return it to the officer with a comment to refuse instead.")
+            if registration.proposed_decision is Proposal.approve else
+            _l("The proposal is to refuse: return it to the officer with a comment to approve instead.")
+            if registration.proposed_decision is Proposal.refuse else
+            _l("There is no proposal to decide on yet."))
+    problems = draft_problems(registration, proposal)
+    if problems:
+        raise RegistrationError(next(iter(problems.values()))[0])
+
+
+def approve(actor: User, registration: Registration, expected_version: int | None) -> None:
+    """Approve as drafted: the documents are numbered and issued now, from the draft's texts."""
+    _check_decision(actor, registration, "approve", Proposal.approve, expected_version)
     blockers = approval_blockers(registration)
     if blockers:
         raise RegistrationError(blockers[0])
     _transition(actor, registration, "approve", expected_version, {
         "status": Status.approved, "decided_at": utcnow(), "decided_by_id": actor.id,
-        "conditions": conditions.strip(), "escort_name": escort_name.strip(), "escort_phone": escort_phone.strip(),
-    })
+    }, audit_fields=("conditions", "escort_name", "escort_phone"))
     previous = registration.amends
     if previous is not None and previous.status is Status.approved:
         before = _snapshot(previous)
@@ -537,11 +728,12 @@ def approve(actor: User, registration: Registration, *, conditions: str, escort_
                          _l("Registration %(reference)s is approved", reference=registration.reference))
 
 
-def refuse(actor: User, registration: Registration, *, reasons: str, expected_version: int | None) -> None:
+def refuse(actor: User, registration: Registration, expected_version: int | None) -> None:
+    """Refuse as drafted: the refusal letter gives the draft's reasons."""
+    _check_decision(actor, registration, "refuse", Proposal.refuse, expected_version)
     _transition(actor, registration, "refuse", expected_version, {
         "status": Status.refused, "decided_at": utcnow(), "decided_by_id": actor.id,
-        "refusal_reasons": reasons.strip(),
-    })
+    }, audit_fields=("refusal_reasons",))
     documents.issue_refusal(registration, actor)
     _mail_correspondents(registration, "registration_refused",
                          _l("Registration %(reference)s is refused", reference=registration.reference))

@@ -25,6 +25,10 @@ Where the days off come from
   In the Flask config: ``WORKING_CALENDAR_EXTRA_HOLIDAYS`` and
   ``WORKING_CALENDAR_EXTRA_WORKING_DAYS``, lists of ISO dates "YYYY-MM-DD"
   (see :func:`calendar_from_config`).
+* The administrator also keeps extra days off and make-up working days in the
+  database (app/reference, CalendarDay); :func:`calendar_from_config_and_days`
+  adds them to the configured ones (this module still reads no database: the
+  caller passes the days in).
 
 Conventions
 -----------
@@ -303,4 +307,22 @@ def calendar_from_config(config: Mapping) -> WorkingCalendar:
     return _cached_calendar(
         _parse_dates(config, EXTRA_HOLIDAYS_SETTING),
         _parse_dates(config, EXTRA_WORKING_DAYS_SETTING),
+    )
+
+
+def calendar_from_config_and_days(
+    config: Mapping,
+    days_off: Iterable[date] = (),
+    working_days: Iterable[date] = (),
+) -> WorkingCalendar:
+    """:func:`calendar_from_config` plus days off and make-up working days kept
+    elsewhere (the administrator's calendar days, app/reference). Those win over
+    the configuration for their own dates: a configured extra holiday that the
+    administrator lists as a working day is worked, and the other way round.
+    The same days give the same (cached, immutable) calendar object."""
+    off = frozenset(_as_date(d, "day off") for d in days_off)
+    on = frozenset(_as_date(d, "working day") for d in working_days)
+    return _cached_calendar(
+        (_parse_dates(config, EXTRA_HOLIDAYS_SETTING) - on) | off,
+        (_parse_dates(config, EXTRA_WORKING_DAYS_SETTING) - off) | on,
     )

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 import icalendar
 import sqlalchemy as sa
-from babel import Locale
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -32,6 +31,7 @@ from app.audit.service import record_event
 from app.auth.models import Role, User
 from app.auth.service import token_digest  # the one hashing of account secrets
 from app.authority import authority_profile
+from app.countries import country_name
 from app.db import utcnow
 from app.extensions import db
 from app.i18n import day
@@ -248,7 +248,7 @@ def _event(visit: Visit, locale: str, host: str) -> icalendar.Event:
         summary += f" ({status_label(registration.status)})"
 
     border, status, dates, crew, itinerary = _("border area"), _("Status"), _("Dates"), _("Crew"), _("Itinerary")
-    lines = [f"{outlet.name} ({Locale.parse(locale).territories.get(outlet.country, outlet.country)})",
+    lines = [f"{outlet.name} ({country_name(outlet.country, locale)})",
              f"{status}: {status_label(registration.status)}",
              f"{dates}: {day(visit.start)} – {day(visit.end)}",
              f"{crew}: {visit.crew_count}",
