@@ -16,6 +16,7 @@ from flask import g, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit.service import record_event
@@ -76,16 +77,6 @@ class NextAction:
         return url_for("registrations.detail", registration_id=self.registration_id, _anchor=self.anchor)
 
 
-def is_returned(registration: Registration) -> bool:
-    """Returned by the leader to the officer (trả lại): in review, a return recorded, no proposal since."""
-    return (registration.status is Status.in_review and registration.returned_at is not None
-            and registration.proposed_decision is None)
-
-
-def waits_for_leader(registration: Registration) -> bool:
-    return registration.status is Status.in_review and registration.proposed_decision is not None
-
-
 def next_action(registration: Registration, user: User) -> NextAction | None:
     """The next step on an open registration, as `user` should read it; None when it is closed.
 
@@ -105,8 +96,8 @@ def next_action(registration: Registration, user: User) -> NextAction | None:
         if user.role is Role.leader:
             return NextAction(_("Decide from the preview"), here, "decision")
         return NextAction(_("Waiting for the leader's decision"), here, "decision")
-    if is_returned(registration):
-        return NextAction(_("Correct the draft and propose again"), here, "propose")
+    if registration.returned:
+        return NextAction(_("Correct the draft and propose again"), here, "decision")
     if registration.visits_border_area and not registration_service.border_consultation_answered(registration):
         if any(consultation.body in BORDER_BODIES and consultation.answered_at is None
                for consultation in registration.consultations):
@@ -117,9 +108,9 @@ def next_action(registration: Registration, user: User) -> NextAction | None:
     if registration.assigned_officer_id == user.id:
         if user.role is Role.leader:
             return NextAction(_("Review and decide"), here, "decision")
-        return NextAction(_("Review and propose a decision"), here, "propose")
+        return NextAction(_("Review and propose a decision"), here, "decision")
     name = registration.assigned_officer.full_name if registration.assigned_officer else ""
-    return NextAction(_("In review by %(name)s", name=name), here, "propose")
+    return NextAction(_("In review by %(name)s", name=name), here, "decision")
 
 
 # --- the worklist -------------------------------------------------------------------------
@@ -438,6 +429,19 @@ def save_filter(user: User, name: str, query_string: str) -> tuple[SavedFilter, 
         raise WorklistError(_l("These filters are too long to be saved."))
     existing = db.session.scalar(sa.select(SavedFilter).where(SavedFilter.user_id == user.id,
                                                               SavedFilter.name == name))
+    if existing is None:
+        saved = SavedFilter(user_id=user.id, name=name, query_string=query_string)
+        try:
+            with db.session.begin_nested():
+                db.session.add(saved)
+                db.session.flush()
+        except IntegrityError:  # the same name saved a moment ago from another tab: replace that one
+            existing = db.session.scalar(sa.select(SavedFilter).where(SavedFilter.user_id == user.id,
+                                                                      SavedFilter.name == name))
+        else:
+            record_event("saved_filter.saved", actor=user, subject=saved,
+                         after={"name": name, "query_string": query_string})
+            return saved, False
     if existing is not None:
         before = {"name": existing.name, "query_string": existing.query_string}
         existing.query_string = query_string
@@ -445,11 +449,7 @@ def save_filter(user: User, name: str, query_string: str) -> tuple[SavedFilter, 
         record_event("saved_filter.replaced", actor=user, subject=existing, before=before,
                      after={"name": name, "query_string": query_string})
         return existing, True
-    saved = SavedFilter(user_id=user.id, name=name, query_string=query_string)
-    db.session.add(saved)
-    db.session.flush()
-    record_event("saved_filter.saved", actor=user, subject=saved, after={"name": name, "query_string": query_string})
-    return saved, False
+    raise WorklistError(_l("The filter could not be saved. Try again."))
 
 
 def own_filter(user: User, filter_id: int) -> SavedFilter | None:
