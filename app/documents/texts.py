@@ -5,9 +5,8 @@ correspondent; the permit is bilingual. Names and titles come from the authority
 """
 from __future__ import annotations
 
-from babel import Locale
-
 from app.authority import authority_profile
+from app.countries import country_name
 from app.registrations.labels import CREW_ROLE_LABELS
 
 
@@ -21,7 +20,7 @@ def _d(day) -> str:
 
 
 def _country(code: str, locale: str) -> str:
-    return Locale.parse(locale).territories.get(code, code)
+    return country_name(code, locale)
 
 
 def _places(registration, locale: str) -> list[str]:
