@@ -21,6 +21,10 @@ class DocumentKind(enum.Enum):
     consultation_letter = "consultation_letter"  # công văn xin ý kiến, numbered in its own series
 
 
+# Documents between the province and other bodies: never shown to, or downloadable by, the outlet.
+INTERNAL_KINDS = frozenset({DocumentKind.consultation_letter})
+
+
 class DocumentCounter(db.Model):
     """The last number given in a series (document symbol) and year."""
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask import abort
+from flask_login import current_user
 
 from app.auth.permissions import login_required
 from app.documents import bp
-from app.documents.models import IssuedDocument
+from app.auth.models import Role
+from app.documents.models import INTERNAL_KINDS, IssuedDocument
 from app.extensions import db
 from app.registrations.routes import _load
 from app.uploads import send_stored
@@ -16,6 +18,7 @@ from app.uploads import send_stored
 def download(registration_id: int, document_id: int):
     registration = _load(registration_id)
     document = db.session.get(IssuedDocument, document_id)
-    if document is None or document.registration_id != registration.id or document.stored_name is None:
+    if document is None or document.registration_id != registration.id or document.stored_name is None \
+            or (document.kind in INTERNAL_KINDS and current_user.role not in (Role.officer, Role.leader)):
         abort(404)
     return send_stored(document)

@@ -12,6 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
 from app.audit.service import record_event
@@ -23,7 +24,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.reference.models import BodyKind, ConsultedBodyEntry
 from app.registrations.models import OPEN_STATUSES, Consultation, ConsultedBody, Opinion, Registration
-from app.registrations.service import RegistrationError, _check, _mail_users, _staff, working_calendar
+from app.registrations.service import ConflictError, RegistrationError, _check, _mail_users, _staff, working_calendar
 from app.uploads import StoredFile, receive_upload, scan_pixels, store_received
 
 REPLY_NUMBER_MAX = 64
@@ -44,6 +45,14 @@ class InvalidAnswer(RegistrationError):
     """The reply as given cannot be recorded (a date in the future, no number...)."""
 
     status = 422
+
+
+def _flush() -> None:
+    """Flush; the registration's version moved under us: someone changed it meanwhile (409)."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise ConflictError() from None
 
 
 # --- the bodies that may be consulted ------------------------------------------------------
@@ -117,7 +126,7 @@ def record_consultation(actor: User, registration: Registration, entry: Consulte
         consultation.consulted_body = entry
     db.session.add(consultation)
     registration.updated_at = utcnow()
-    db.session.flush()
+    _flush()
     letter = issue_consultation_letter(consultation, actor)
     consultation.letter_document_id = letter.id
     db.session.flush()
@@ -181,7 +190,7 @@ def record_consultation_answer(actor: User, consultation: Consultation, opinion:
     consultation.answered_at = utcnow()
     consultation.answer_recorded_by_id = actor.id
     registration.updated_at = utcnow()
-    db.session.flush()
+    _flush()
     record_event("registration.consultation_answered", actor=actor, subject=registration,
                  after={"body": consultation.body.name, "opinion": opinion.name, "reply_number": reply_number,
                         "reply_date": reply_date.isoformat(),

@@ -10,9 +10,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import Form, SubForm, VersionField
 from app.outlets.forms import enum_choices
-from app.registrations.labels import (ATTACHMENT_KIND_NAMES, CONSULTED_BODY_LABELS, KIND_LABELS, OPINION_LABELS,
-                                      PROPOSAL_LABELS)
-from app.registrations.models import AttachmentKind, ConsultedBody, Opinion, Proposal, RegistrationKind
+from app.registrations.labels import ATTACHMENT_KIND_NAMES, KIND_LABELS, OPINION_LABELS, PROPOSAL_LABELS
+from app.registrations.models import AttachmentKind, Opinion, Proposal, RegistrationKind
 
 LONG_TEXT = 10_000
 SHORT_TEXT = 200

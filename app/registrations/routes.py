@@ -18,7 +18,7 @@ from wtforms import SelectChoice
 from app.audit.models import AuditEvent
 from app.auth.models import Role, User
 from app.auth.permissions import login_required, roles_required
-from app.documents.models import IssuedDocument
+from app.documents.models import INTERNAL_KINDS, IssuedDocument
 from app.extensions import db
 from app.i18n import day
 from app.outlets.models import CrewMember
@@ -260,9 +260,11 @@ def _timeline(registration: Registration):
     query = (sa.select(AuditEvent).options(selectinload(AuditEvent.actor))
              .where(AuditEvent.object_type == "registrations", AuditEvent.object_id == str(registration.id))
              .order_by(AuditEvent.created_at, AuditEvent.id))
-    if current_user.role is Role.correspondent:
-        query = query.where(AuditEvent.action.not_in(INTERNAL_EVENTS))
-    return db.session.scalars(query).all()
+    if current_user.role is not Role.correspondent:
+        return db.session.scalars(query).all()
+    internal = {kind.name for kind in INTERNAL_KINDS}
+    return [event for event in db.session.scalars(query.where(AuditEvent.action.not_in(INTERNAL_EVENTS)))
+            if not (event.action == "document.issued" and (event.after or {}).get("kind") in internal)]
 
 
 def _reviewers() -> list[User]:
@@ -289,7 +291,9 @@ def _detail_page(registration: Registration, status: int = 200, **forms):
         if form is not None and hasattr(form, "standard_text_id"):
             form.standard_text_id.choices = [SelectChoice("", _("Choose…"))] + _standard_choices(
                 StandardTextKind.info_request)
-    answer_forms = {consultation.id: _distinct_ids(ConsultationAnswerForm(), f"answer-{consultation.id}")
+    failed = forms.get("answer")  # a refused answer keeps its messages next to its fields
+    answer_forms = {consultation.id: _distinct_ids(failed if getattr(failed, "consultation_id", None) == consultation.id
+                                                   else ConsultationAnswerForm(), f"answer-{consultation.id}")
                     for consultation in registration.consultations if consultation.answered_at is None}
     context = dict(
         registration=registration, actions=actions, timeline=_timeline(registration), answer_forms=answer_forms,
@@ -307,7 +311,8 @@ def _detail_page(registration: Registration, status: int = 200, **forms):
         simple_form=_distinct_ids(SimpleActionForm(version=version), "simple"),
         next_step=CORRESPONDENT_NEXT_STEP.get(registration.status), today=service.local_today(),
         documents=db.session.scalars(sa.select(IssuedDocument).where(
-            IssuedDocument.registration_id == registration.id).order_by(IssuedDocument.id)).all(),
+            IssuedDocument.registration_id == registration.id,
+            *([] if staff else [IssuedDocument.kind.not_in(INTERNAL_KINDS)])).order_by(IssuedDocument.id)).all(),
         amendment=db.session.scalar(sa.select(Registration).where(Registration.amends_id == registration.id)
                                     .order_by(Registration.id.desc())),
         products=db.session.scalars(sa.select(Product).where(Product.registration_id == registration.id)

@@ -44,11 +44,7 @@ def answer(registration_id: int, consultation_id: int):
     registration, consultation = _load_consultation(registration_id, consultation_id)
     form = ConsultationAnswerForm(requested_on=consultations.requested_on(consultation))
     form.consultation_id = consultation.id  # which of the page's answer forms this is
-    if not form.validate_on_submit():
-        # The page shows one answer form per open consultation; the messages come as a flash.
-        for field in form:
-            for error in field.errors:
-                flash(f"{field.label.text}: {error}", "danger")
+    if not form.validate_on_submit():  # the page shows this form again, its messages next to its fields
         return _detail_page(registration, 422, answer=form)
     try:
         consultations.record_consultation_answer(
