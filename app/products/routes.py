@@ -141,6 +141,8 @@ def _product_form(product: Product | None = None, registration: Registration | N
     form = ProductForm()
     outlets = db.session.scalars(sa.select(Outlet).order_by(Outlet.name)).all()
     form.fill_choices(outlets)
+    if product is not None:  # a sector deactivated since stays on the product it tags
+        form.sectors.choices = sector_choices(keep=product.sectors)
     if request.method == "GET":
         if product is not None:
             _fill_publication(form, product)
@@ -188,7 +190,7 @@ def _filter_choices(form: ProductFilterForm) -> None:
     form.language.choices = [everything] + language_choices()
     form.type.choices = [everything] + [SelectChoice(item.name, label) for item, label in TYPE_LABELS.items()]
     form.channel.choices = [everything] + [SelectChoice(item.name, label) for item, label in CHANNEL_LABELS.items()]
-    form.sector.choices = [everything] + sector_choices()
+    form.sector.choices = [everything] + sector_choices(active_only=False)
     form.evaluation.choices = ([everything] + [SelectChoice(item.name, label)
                                                for item, label in EVALUATION_LABELS.items()]
                                + [SelectChoice("none", _("Not evaluated yet")),

@@ -31,7 +31,7 @@ from app.registrations.models import (Attachment, AttachmentKind, ConsultedBody,
 from app.registrations.permissions import ACTION_NAMES, RULES, can_view
 from app.registrations.workdays import FIRST_YEAR as CALENDAR_FIRST_YEAR
 from app.registrations.workdays import LAST_YEAR as CALENDAR_LAST_YEAR
-from app.registrations.workdays import calendar_from_config
+from app.reference.service import calendar_from_config_and_database
 from app.database import slow_work
 from app.uploads import copy_stored, receive_upload, scan_pixels, store_received
 
@@ -73,7 +73,7 @@ class Incomplete(RegistrationError):
 # --- time and deadlines -------------------------------------------------------
 
 def working_calendar():
-    return calendar_from_config(current_app.config)
+    return calendar_from_config_and_database(current_app.config)
 
 
 def reply_due_date(submitted_on: date) -> date:
