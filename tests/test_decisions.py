@@ -199,7 +199,7 @@ def test_drafts_and_previews_are_for_staff_only(app, client, db, dossier, make_u
         assert "Thực hiện phóng sự về nông nghiệp" not in page and "Hồ sơ đầy đủ." not in page
 
 
-def test_a_resubmitted_dossier_goes_back_to_its_officer(app, db, make_registration, make_user, mailbox):
+def test_a_resubmitted_dossier_goes_back_to_its_officer(app, db, make_registration, make_user):
     officer = make_user(Role.officer)
     registration, correspondent = make_registration(Status.needs_info, assigned_to=officer)
     from app.registrations import service
@@ -209,7 +209,10 @@ def test_a_resubmitted_dossier_goes_back_to_its_officer(app, db, make_registrati
         service.resubmit(app_db.session.get(type(officer), correspondent.id), stored, None)
         app_db.session.commit()
         assert stored.status is Status.in_review and stored.assigned_officer_id == officer.id
-    assert mailbox.to(officer.email), "the officer who has it is told"
+    from app.outbox.models import OutboxMessage
+
+    assert db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == officer.email,
+                                                            OutboxMessage.template == "registration_to_review"))
     events = db.session.scalars(sa.select(AuditEvent.action).where(
         AuditEvent.object_id == str(registration.id))).all()
     assert "registration.assign" not in events

@@ -225,9 +225,9 @@ def load_demo_registrations() -> int:
     from datetime import timedelta
 
     from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
+    from app.reference.models import BodyKind
     from app.registrations import consultations, service
-    from app.registrations.models import (Attachment, AttachmentKind, ConsultedBody, Opinion, Proposal,
-                                          Registration, RegistrationKind)
+    from app.registrations.models import Attachment, AttachmentKind, Opinion, Proposal, Registration, RegistrationKind
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(Registration)):
         return 0
@@ -306,15 +306,21 @@ def load_demo_registrations() -> int:
             continue
         service.assign(officer, registration, officer, None)
         if final == "needs_info":
-            service.request_information(officer, registration, "DEMO: please attach the second passport page.",
-                                        None)
+            service.request_information(officer, registration, "DEMO: Đề nghị Ông/Bà gửi bổ sung trang thứ hai "
+                                        "của hộ chiếu.", None, body_en="DEMO: please attach the second passport page.")
             continue
         if registration.visits_border_area:
-            consultation = consultations.record_consultation(officer, registration, ConsultedBody.border_guard,
-                                                       "DEMO Border Guard Post", "DEMO: visit to a border area")
-            if final != "in_review":
+            consultation = consultations.record_consultation(
+                officer, registration, consultations.default_body(BodyKind.border_guard),
+                "DEMO: visit to a border area")
+            if final == "in_review":  # asked a week ago and not answered: an overdue consultation
+                consultation.requested_at = utcnow() - timedelta(days=7)
+                consultation.due_date = today - timedelta(days=2)
+                db.session.flush()
+            else:
                 consultations.record_consultation_answer(officer, consultation, Opinion.agree_with_conditions,
-                                                   "DEMO: agreed, with an escort at the border gate.")
+                                                         "DEMO: agreed, with an escort at the border gate.",
+                                                         "DEMO-15/BCH-TM", today)
         if final == "in_review":
             db.session.execute(sa.update(Registration).where(Registration.id == registration.id)
                                .values(due_date=today - timedelta(days=1)))  # shows an overdue row

@@ -153,6 +153,7 @@ class Worklist:
 SECTION_TITLES = {
     "proposals": (_l("Proposals waiting for my decision"), _l("No proposal is waiting for a decision.")),
     "returned": (_l("Returned to me by the leader"), _l("Nothing was returned to you.")),
+    "unassigned": (_l("New, not yet assigned"), _l("Every submitted dossier has an officer in charge.")),
     "assigned": (_l("Assigned to me and open"), _l("No open dossier is assigned to you.")),
     "overdue": (_l("Overdue"), _l("No dossier is overdue.")),
     "due_soon": (_l("Due within 2 working days"), _l("No dossier is due within 2 working days.")),
@@ -163,7 +164,7 @@ SECTION_TITLES = {
 
 
 def _section_order(user: User) -> tuple[str, ...]:
-    keys = ("returned", "assigned", "overdue", "due_soon", "consultations", "reports", "products")
+    keys = ("returned", "unassigned", "assigned", "overdue", "due_soon", "consultations", "reports", "products")
     return ("proposals",) + keys if user.role is Role.leader else keys
 
 
@@ -185,6 +186,10 @@ def _proposals_where():
 def _returned_where(user: User):
     return (Registration.status == Status.in_review, Registration.returned_at.is_not(None),
             Registration.proposed_decision.is_(None), Registration.assigned_officer_id == user.id)
+
+
+def _unassigned_where():
+    return (Registration.status == Status.submitted, Registration.assigned_officer_id.is_(None))
 
 
 def _assigned_where(user: User):
@@ -336,6 +341,7 @@ def worklist_for(user: User) -> Worklist:
     builders = {
         "proposals": _proposal_rows,
         "returned": _returned_rows,
+        "unassigned": lambda user, today: _deadline_rows(user, today, _unassigned_where()),
         "assigned": lambda user, today: _deadline_rows(user, today, _assigned_where(user)),
         "overdue": lambda user, today: _deadline_rows(user, today, _overdue_where(today)),
         "due_soon": lambda user, today: _deadline_rows(user, today, _due_soon_where(today)),
@@ -378,6 +384,7 @@ def counts_for(user: User) -> Counts:
     counted = {
         "proposals": lambda: _count(registrations.where(*_proposals_where())),
         "returned": lambda: _count(registrations.where(*_returned_where(user))),
+        "unassigned": lambda: _count(registrations.where(*_unassigned_where())),
         "assigned": lambda: _count(registrations.where(*_assigned_where(user))),
         "overdue": lambda: _count(registrations.where(*_overdue_where(today))),
         "due_soon": lambda: _count(registrations.where(*_due_soon_where(today))),
