@@ -464,6 +464,13 @@ def _document_title(document: IssuedDocument) -> str:
 def _decision_blocks(registration: Registration, documents: list[IssuedDocument],
                      appended: list[AppendedDocument]) -> list[Block]:
     rows = []
+    if registration.summary_vi:
+        rows.append(("Trích yếu", registration.summary_vi))
+    if registration.request_number or registration.request_date:
+        request = f"số {registration.request_number}" if registration.request_number else ""
+        if registration.request_date:
+            request = f"{request} ngày {day(registration.request_date)}".strip()
+        rows.append(("Văn bản đề nghị", request))
     if registration.proposed_decision is not None:
         proposal = _vi(PROPOSAL_LABELS.get(registration.proposed_decision))
         rows.append(("Đề xuất của chuyên viên", f"{proposal} ({_user_name(registration.proposed_by_id)}"
@@ -494,14 +501,14 @@ def _decision_blocks(registration: Registration, documents: list[IssuedDocument]
         state = "Còn hiệu lực"
         if document.revoked_at:
             state = f"Đã thu hồi ngày {day(local_date_of(document.revoked_at))}"
-        grid_rows.append([str(number), _document_title(document), document.register_number or MISSING,
-                          day(document.issue_date), document.signer_name or MISSING,
-                          document.sha256 or MISSING, state])
+        grid_rows.append([str(number), f"{_document_title(document)}\nSHA-256: {document.sha256 or MISSING}",
+                          document.register_number or MISSING, day(document.issue_date),
+                          document.signer_name or MISSING, state])
         appended_index.append(position.get(document.stored_name) if document.kind is not DocumentKind.permit_set
                               else None)
     if grid_rows:
-        blocks.append(Grid(["TT", "Văn bản", "Số, ký hiệu", "Ngày", "Người ký", "SHA-256", "Tình trạng"],
-                           grid_rows, [0.05, 0.19, 0.13, 0.11, 0.13, 0.2, 0.11], appended_index))
+        blocks.append(Grid(["TT", "Văn bản và mã SHA-256", "Số, ký hiệu", "Ngày", "Người ký", "Tình trạng"],
+                           grid_rows, [0.06, 0.38, 0.13, 0.15, 0.14, 0.14], appended_index))
         blocks.append(Text(APPENDED_NOTE, italic=True))
     else:
         blocks.append(Text(NONE))

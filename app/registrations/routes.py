@@ -43,7 +43,7 @@ reviewer_required = roles_required(Role.officer, Role.leader)
 # Events the correspondent does not see in the timeline: the province's internal steps.
 INTERNAL_EVENTS = {"registration.assign", "registration.consultation_requested",
                    "registration.consultation_answered", "registration.draft", "registration.propose",
-                   "registration.return", "registration.note_added"}
+                   "registration.return", "registration.note_added", "registration.dossier_exported"}
 
 
 def _load(registration_id: int) -> Registration:
