@@ -28,8 +28,8 @@ def page_texts(pdf: bytes) -> list[str]:
 @pytest.fixture
 def dossier(app, make_registration, make_user):
     """An in-review registration assigned to an officer, a leader, and an escort officer in the list."""
-    officer = make_user(Role.officer, full_name="Lê Văn Thụ Lý")
-    leader = make_user(Role.leader, full_name="Trần Thị Lãnh Đạo")
+    officer = make_user(Role.officer, full_name="Lê Văn Thụ Lý", locale="en")
+    leader = make_user(Role.leader, full_name="Trần Thị Lãnh Đạo", locale="en")
     registration, correspondent = make_registration(Status.in_review, assigned_to=officer)
     with app.app_context():
         escort = EscortOfficer(full_name="Phạm Văn Hộ", title_vi="Chuyên viên Sở Ngoại vụ",
