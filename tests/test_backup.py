@@ -19,17 +19,16 @@ from app.auth.models import Role, User
 from app.backup import service as backup
 from app.documents.models import DocumentKind, IssuedDocument
 from app.extensions import db as app_db
-from app.registrations import service as registrations
 from app.registrations.models import Registration, Status
 from tests.conftest import throwaway_postgres_database
-from tests.support import login
+from tests.support import decide, login
 
 
-def approve(app, registration_id, leader_id):
+def approve(app, registration_id, officer_id, leader_id):
+    """The officer proposes a complete draft and the leader approves it: the documents are issued."""
     with app.test_request_context():
-        registrations.approve(app_db.session.get(User, leader_id),
-                              app_db.session.get(Registration, registration_id), conditions="",
-                              escort_name="Trần Văn Hộ", escort_phone="+84 912 000 111", expected_version=None)
+        decide(app_db.session.get(Registration, registration_id), app_db.session.get(User, officer_id),
+               app_db.session.get(User, leader_id))
         app_db.session.commit()
         app_db.session.remove()
 
@@ -38,7 +37,7 @@ def approve(app, registration_id, leader_id):
 def issued(app, db, make_registration, make_user):
     """An approved registration with its letters and permits, its correspondent, and a permit's /v/ path."""
     registration, correspondent = make_registration(Status.in_review, start_in_days=-1, days=3)
-    approve(app, registration.id, make_user(Role.leader).id)
+    approve(app, registration.id, make_user(Role.officer).id, make_user(Role.leader).id)
     documents = db.session.scalars(sa.select(IssuedDocument).where(
         IssuedDocument.registration_id == registration.id).order_by(IssuedDocument.id)).all()
     permit = next(document for document in documents if document.kind is DocumentKind.permit)

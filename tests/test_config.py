@@ -148,10 +148,17 @@ def test_no_permit_is_issued_for_a_local_address_and_nothing_is_half_saved(
     from app.documents.models import DocumentCounter, IssuedDocument
     from app.outbox.models import OutboxMessage
     from app.registrations.models import Registration, Status
-    from tests.support import login, post_form
+    from app.auth.models import User
+    from app.extensions import db as app_db
+    from tests.support import login, post_form, propose
 
     registration, _ = make_registration(Status.in_review)
-    leader = make_user(Role.leader, locale="en")
+    leader, officer = make_user(Role.leader, locale="en"), make_user(Role.officer)
+    with app.test_request_context():
+        propose(app_db.session.get(Registration, registration.id), app_db.session.get(User, officer.id))
+        app_db.session.commit()
+        app_db.session.remove()
+    registration = db.session.get(Registration, registration.id)
     login(client, leader.email)
     # The address changed after the start (instance/config.py edited, a process not restarted...).
     app.config["BASE_URL"] = "http://127.0.0.1:5000"
@@ -159,8 +166,7 @@ def test_no_permit_is_issued_for_a_local_address_and_nothing_is_half_saved(
     events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     mails = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
     detail = f"/registrations/{registration.id}"
-    response = post_form(client, f"{detail}/approve", {"escort_name": "A", "escort_phone": "1",
-                                                       "version": registration.version}, page=detail)
+    response = post_form(client, f"{detail}/approve", {"version": registration.version}, page=detail)
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "No permit issued" in body and "PRESSDESK_BASE_URL" in body and "http://127.0.0.1:5000" in body
@@ -174,15 +180,13 @@ def test_no_permit_is_issued_for_a_local_address_and_nothing_is_half_saved(
     assert sorted(path.name for path in __import__("pathlib").Path(app.config["UPLOAD_FOLDER"]).rglob("*")) == uploads
 
     # In Vietnamese too.
-    vietnamese = post_form(client, f"{detail}/approve", {"escort_name": "A", "escort_phone": "1",
-                                                         "version": registration.version}, page=detail,
+    vietnamese = post_form(client, f"{detail}/approve", {"version": registration.version}, page=detail,
                            headers={"Accept-Language": "vi"})
     assert vietnamese.status_code == 409
 
     # Back on the public address, the same decision goes through.
     app.config["BASE_URL"] = "https://pressdesk.example.gov.vn"
-    response = post_form(client, f"{detail}/approve", {"escort_name": "A", "escort_phone": "1",
-                                                       "version": registration.version}, page=detail)
+    response = post_form(client, f"{detail}/approve", {"version": registration.version}, page=detail)
     assert response.status_code == 302
     assert db.session.get(Registration, registration.id).status is Status.approved
 

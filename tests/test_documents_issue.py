@@ -13,21 +13,30 @@ from app.auth.models import Role, User
 from app.documents.models import DocumentKind, IssuedDocument
 from app.extensions import db as app_db
 from app.registrations import service
-from app.registrations.models import Registration, Status
-from tests.support import login, post_form
+from app.registrations.models import Proposal, Registration, Status
+from tests.support import decide as decide_as_drafted, login, post_form, propose
 
 
-def decide(app, registration_id, leader_id, approve=True):
-    with app.test_request_context():
-        leader = app_db.session.get(User, leader_id)
-        registration = app_db.session.get(Registration, registration_id)
-        if approve:
-            service.approve(leader, registration, conditions="Stay with the escort.", escort_name="Trần Văn Hộ",
-                            escort_phone="+84 912 000 111", expected_version=None)
-        else:
-            service.refuse(leader, registration, reasons="Trùng lịch sự kiện của tỉnh.", expected_version=None)
-        app_db.session.commit()
-        app_db.session.remove()
+@pytest.fixture
+def decide(app, make_user):
+    """The officer proposes a complete draft (conditions, escort Trần Văn Hộ, or the refusal's reasons) and
+    the leader approves or refuses it, as drafted."""
+    officer = make_user(Role.officer)
+
+    def decide(registration_id, leader_id, approve=True):
+        with app.test_request_context():
+            leader = app_db.session.get(User, leader_id)
+            registration = app_db.session.get(Registration, registration_id)
+            if approve:
+                decide_as_drafted(registration, app_db.session.get(User, officer.id), leader,
+                                  conditions_vi="Đi cùng cán bộ hướng dẫn trong suốt chương trình.",
+                                  conditions_en="Stay with the escort.")
+            else:
+                decide_as_drafted(registration, app_db.session.get(User, officer.id), leader, Proposal.refuse)
+            app_db.session.commit()
+            app_db.session.remove()
+
+    return decide
 
 
 def text_of(pdf: bytes) -> str:
@@ -40,10 +49,10 @@ def documents_of(db, registration_id):
                               .order_by(IssuedDocument.id)).all()
 
 
-def test_approval_issues_letters_and_a_permit_per_crew_member(app, client, db, make_registration, make_user):
+def test_approval_issues_letters_and_a_permit_per_crew_member(app, decide, client, db, make_registration, make_user):
     registration, correspondent = make_registration(Status.in_review)
     leader = make_user(Role.leader, full_name="Trần Thị Lãnh Đạo")
-    decide(app, registration.id, leader.id)
+    decide(registration.id, leader.id)
     documents = documents_of(db, registration.id)
     kinds = [document.kind for document in documents]
     assert kinds == [DocumentKind.approval_letter, DocumentKind.notification_letter, DocumentKind.permit,
@@ -61,16 +70,18 @@ def test_approval_issues_letters_and_a_permit_per_crew_member(app, client, db, m
     text = text_of(downloaded.data)
     for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Số: 1/UBND-NgV",
                      "Trần Thị Lãnh Đạo", "Nơi nhận:", "Trần Văn Hộ", registration.reference,
-                     "Ủy ban nhân dân tỉnh DEMO Tây Ninh"):
+                     "Ủy ban nhân dân tỉnh DEMO Tây Ninh",
+                     # The officer's draft, as the leader approved it: the conditions and the escort's title.
+                     "Đi cùng cán bộ hướng dẫn trong suốt chương trình.", "Chuyên viên Sở Ngoại vụ"):
         assert expected in text, expected
     assert "courtesy translation" in text.lower()
     page = client.get(f"/registrations/{registration.id}").get_data(as_text=True)
     assert "1/UBND-NgV" in page and "1/GP-BC" in page
 
 
-def test_refusal_issues_a_refusal_letter_with_the_reasons(app, db, make_registration, make_user):
+def test_refusal_issues_a_refusal_letter_with_the_reasons(app, decide, db, make_registration, make_user):
     registration, _ = make_registration(Status.in_review)
-    decide(app, registration.id, make_user(Role.leader).id, approve=False)
+    decide(registration.id, make_user(Role.leader).id, approve=False)
     [letter] = documents_of(db, registration.id)
     assert letter.kind is DocumentKind.refusal_letter
     with app.app_context():
@@ -80,21 +91,21 @@ def test_refusal_issues_a_refusal_letter_with_the_reasons(app, db, make_registra
     assert "không chấp thuận" in text and "Trùng lịch sự kiện của tỉnh." in text
 
 
-def test_numbers_continue_in_their_series(app, db, make_registration, make_user):
+def test_numbers_continue_in_their_series(app, decide, db, make_registration, make_user):
     leader = make_user(Role.leader)
     first, _ = make_registration(Status.in_review)
     second, _ = make_registration(Status.in_review)
-    decide(app, first.id, leader.id)
-    decide(app, second.id, leader.id, approve=False)
+    decide(first.id, leader.id)
+    decide(second.id, leader.id, approve=False)
     numbers = [document.register_number for document in db.session.scalars(
         sa.select(IssuedDocument).where(IssuedDocument.number.is_not(None)).order_by(IssuedDocument.id))]
     assert numbers == ["1/UBND-NgV", "2/UBND-NgV", "1/GP-BC", "3/UBND-NgV"]
 
 
-def test_revocation_revokes_the_documents(app, db, make_registration, make_user):
+def test_revocation_revokes_the_documents(app, decide, db, make_registration, make_user):
     registration, _ = make_registration(Status.in_review)
     leader = make_user(Role.leader)
-    decide(app, registration.id, leader.id)
+    decide(registration.id, leader.id)
     with app.test_request_context():
         service.revoke(app_db.session.get(User, leader.id), app_db.session.get(Registration, registration.id),
                        reason="Filming outside the programme.", expected_version=None)
@@ -102,10 +113,10 @@ def test_revocation_revokes_the_documents(app, db, make_registration, make_user)
     assert all(document.revoked_at is not None for document in documents_of(db, registration.id))
 
 
-def test_an_approved_amendment_replaces_the_documents(app, db, make_registration, make_user):
+def test_an_approved_amendment_replaces_the_documents(app, decide, db, make_registration, make_user):
     registration, correspondent = make_registration(Status.in_review)
     leader = make_user(Role.leader)
-    decide(app, registration.id, leader.id)
+    decide(registration.id, leader.id)
     with app.test_request_context():
         owner = app_db.session.get(User, correspondent.id)
         revision = service.amend(owner, app_db.session.get(Registration, registration.id), None)
@@ -115,15 +126,15 @@ def test_an_approved_amendment_replaces_the_documents(app, db, make_registration
         service.assign(app_db.session.get(User, leader.id), revision, app_db.session.get(User, leader.id), None)
         app_db.session.commit()
         revision_id = revision.id
-    decide(app, revision_id, leader.id)
+    decide(revision_id, leader.id)
     assert all(document.revoked_at is not None for document in documents_of(db, registration.id))
     assert all(document.revoked_at is None for document in documents_of(db, revision_id))
     assert db.session.get(Registration, registration.id).status is Status.superseded
 
 
-def test_only_the_outlet_and_staff_download_documents(app, db, make_registration, make_user):
+def test_only_the_outlet_and_staff_download_documents(app, decide, db, make_registration, make_user):
     registration, owner = make_registration(Status.in_review)
-    decide(app, registration.id, make_user(Role.leader).id)
+    decide(registration.id, make_user(Role.leader).id)
     document = documents_of(db, registration.id)[0]
     path = f"/registrations/{registration.id}/documents/{document.id}"
     other = make_user(Role.correspondent)
@@ -135,7 +146,7 @@ def test_only_the_outlet_and_staff_download_documents(app, db, make_registration
     assert app.test_client().get(path).status_code == 302
     # A document id of another registration is not served under this one.
     foreign, _ = make_registration(Status.in_review)
-    decide(app, foreign.id, make_user(Role.leader).id)
+    decide(foreign.id, make_user(Role.leader).id)
     foreign_document = documents_of(db, foreign.id)[0]
     browser = app.test_client()
     login(browser, owner.email)
@@ -144,19 +155,21 @@ def test_only_the_outlet_and_staff_download_documents(app, db, make_registration
 
 def test_approval_through_the_page_lists_the_documents(app, client, db, make_registration, make_user):
     registration, _ = make_registration(Status.in_review)
-    leader = make_user(Role.leader, locale="en")
+    leader, officer = make_user(Role.leader, locale="en"), make_user(Role.officer)
+    with app.test_request_context():
+        propose(app_db.session.get(Registration, registration.id), app_db.session.get(User, officer.id))
+        app_db.session.commit()
     login(client, leader.email)
     detail = f"/registrations/{registration.id}"
-    response = post_form(client, f"{detail}/approve", {"escort_name": "A", "escort_phone": "1",
-                                                       "version": registration.version}, page=detail,
-                         follow_redirects=True)
+    version = db.session.get(Registration, registration.id).version
+    response = post_form(client, f"{detail}/approve", {"version": version}, page=detail, follow_redirects=True)
     body = response.get_data(as_text=True)
     assert "Approval letter" in body and "All permits, for printing" in body
 
 
 @pytest.mark.skipif("not __import__('os').environ.get('TEST_DATABASE_URL')",
                     reason="two decisions in two transactions at once: PostgreSQL")
-def test_two_decisions_at_the_same_moment_get_consecutive_numbers(app, db, make_registration, make_user):
+def test_two_decisions_at_the_same_moment_get_consecutive_numbers(app, decide, db, make_registration, make_user):
     registrations = [make_registration(Status.in_review)[0] for _ in range(4)]
     leader = make_user(Role.leader)
     start = threading.Barrier(len(registrations), timeout=30)
@@ -165,7 +178,7 @@ def test_two_decisions_at_the_same_moment_get_consecutive_numbers(app, db, make_
     def work(registration_id, approve):
         start.wait()
         try:
-            decide(app, registration_id, leader.id, approve)
+            decide(registration_id, leader.id, approve)
         except Exception as error:  # collected for the assertion
             errors.append(error)
 
@@ -183,7 +196,7 @@ def test_two_decisions_at_the_same_moment_get_consecutive_numbers(app, db, make_
     assert permits == [1, 2]
 
 
-def test_letters_are_signed_when_a_certificate_is_configured(app, db, runner, make_registration, make_user,
+def test_letters_are_signed_when_a_certificate_is_configured(app, decide, db, runner, make_registration, make_user,
                                                              tmp_path):
     """`flask documents dev-certificate`, the two settings, and the approval letter validates with pyHanko;
     one changed byte breaks it."""
@@ -194,7 +207,7 @@ def test_letters_are_signed_when_a_certificate_is_configured(app, db, runner, ma
     cert, key = tmp_path / "signing" / "signer-cert.pem", tmp_path / "signing" / "signer-key.pem"
     app.config.update(SIGNING_CERT_FILE=str(cert), SIGNING_KEY_FILE=str(key))
     registration, _ = make_registration(Status.in_review)
-    decide(app, registration.id, make_user(Role.leader).id)
+    decide(registration.id, make_user(Role.leader).id)
     letter, notification, permit = documents_of(db, registration.id)[:3]
     assert letter.digitally_signed and notification.digitally_signed and not permit.digitally_signed
     with app.app_context():

@@ -158,11 +158,12 @@ def test_vietnamese_text_extracts_exactly(one_page_pdf):
     text = pypdf_text(one_page_pdf)
     for expected in ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Số: 123/UBND-NgV",
                      "Tây Ninh, ngày 05 tháng 02 năm 2027", "V/v chấp thuận hoạt động báo chí",
-                     "Kính gửi: Văn phòng thường trú Đài Truyền hình NHK tại Hà Nội.", TONE_MARK_SENTENCE,
+                     "Kính gửi: Văn phòng thường trú Đài Truyền hình NHK tại Hà Nội", TONE_MARK_SENTENCE,
                      "Nơi nhận:", "- Như trên;", "- Công an tỉnh;", "- Lưu: VT, NgV.", "TM. ỦY BAN NHÂN DÂN",
                      "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", SIGNER_NAME]:
         assert unicodedata.normalize("NFC", expected) in text
     assert unicodedata.is_normalized("NFC", text)
+    assert "tại Hà Nội." not in text  # "Kính gửi: X" has no final full stop
 
 
 def test_every_vietnamese_letter_extracts():
@@ -354,14 +355,16 @@ def test_multiple_addressees_are_listed_after_kinh_gui():
     assert "Kính gửi:" in text
     assert "- Bộ Ngoại giao (Cục Báo chí);" in text
     assert "- Công an tỉnh;" in text
-    assert "- Bộ Chỉ huy Bộ đội Biên phòng tỉnh." in text
+    # The last addressee has no final mark (Decree 30/2020, as the province writes it).
+    assert "- Bộ Chỉ huy Bộ đội Biên phòng tỉnh" in text and "Biên phòng tỉnh." not in text
+    assert "Biên phòng tỉnh;" not in text
 
 
 def test_markup_characters_are_printed_as_text():
     pdf = render_letter(make_content(salutation_recipients=["Báo A&B <Tin tức> \"Đông Nam Á\""],
                                      body=["Điểm 1 < điểm 2 & điểm 3 > 0./."]))
     text = pypdf_text(pdf)
-    assert 'Kính gửi: Báo A&B <Tin tức> "Đông Nam Á".' in text
+    assert 'Kính gửi: Báo A&B <Tin tức> "Đông Nam Á"' in text
     assert "Điểm 1 < điểm 2 & điểm 3 > 0./." in text
 
 

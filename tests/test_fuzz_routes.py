@@ -129,11 +129,28 @@ def _build_world(app, db, make_user, make_registration):
     make_registration(Status.completed, correspondent=correspondent, start_in_days=-10, days=3,
                       assigned_to=officer)
     in_review, _ = make_registration(Status.in_review, assigned_to=officer, border=True)
+    proposed, _ = make_registration(Status.in_review, assigned_to=officer)
     make_registration(Status.submitted)
+    with app.test_request_context():  # reference data, and a proposal waiting for the leader
+        from app.auth.models import User
+        from app.extensions import db as app_db
+        from app.reference.models import BodyKind, ConsultedBodyEntry, StandardText, StandardTextKind
+        from app.registrations.models import Registration
+        from tests.support import propose
+
+        border_guard = ConsultedBodyEntry(kind=BodyKind.border_guard, name_vi="Đồn Biên phòng Mộc Bài")
+        app_db.session.add(border_guard)
+        app_db.session.add_all([StandardText(kind=kind, title=kind.name, text_vi="Văn bản mẫu.",
+                                             text_en="A standard text.") for kind in StandardTextKind])
+        propose(app_db.session.get(Registration, proposed.id), app_db.session.get(User, officer.id))
+        app_db.session.commit()
+        border_guard_id = border_guard.id
+        app_db.session.remove()
     staff = app.test_client()
     login(staff, officer.email)
     detail = f"/registrations/{in_review.id}"
-    post_form(staff, f"{detail}/consultations", {"body": "border_guard", "body_name": "Border guard"}, page=detail)
+    consulted = post_form(staff, f"{detail}/consultations", {"consulted_body": str(border_guard_id)}, page=detail)
+    assert consulted.status_code == 302  # the world has a consultation (with its letter) to fuzz
     post_form(staff, "/staff/products/new", staff_form(draft.outlet_id, url="https://nrk.example/fuzz"))
     post_form(staff, "/staff/cases/new", {"title": "Map", "finding": "A map", "detected_on": "2026-01-02",
                                           "status": "detected"})

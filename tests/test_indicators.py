@@ -262,15 +262,15 @@ def test_second_quarter_of_2026_against_the_first(app, dataset):
     assert tables(report) == {
         "trend": [["04/2026", 4, 1], ["05/2026", 4, 1], ["06/2026", 2, 2]],
         "processing_days": [["1", 1], ["2", 3], ["3", 1], ["5", 2], ["7", 1]],
-        "by_nationality": [["Japan", 2, 2], ["South Korea", 2, 1], ["France", 1, 2], ["United States", 1, 1]],
-        "by_outlet": [["NHK", "Japan", 2, 3], ["Le Monde", "France", 2, 1], ["KBS", "South Korea", 1, 2]],
+        "by_nationality": [["Japan", 2, 2], ["Republic of Korea", 2, 1], ["France", 1, 2], ["United States", 1, 1]],
+        "by_outlet": [["NHK", "Japan", 2, 3], ["Le Monde", "France", 2, 1], ["KBS", "Republic of Korea", 1, 2]],
         "by_media_type": [["Television", 3, 5], ["Newspaper", 2, 1]],
         "by_kind": [["Resident", 2, 3], ["Non-resident", 3, 4]],
         "border_places": [["Moc Bai border gate", 2], ["Tan Dong commune", 2]],
         "products_by_type": [["TV report", 2], ["Article", 1], ["Photo story", 1]],
         "products_by_channel": [["Website", 2], ["Social media", 1], ["Television", 1]],
         "products_by_language": [["English", 2], ["Japanese", 2], ["French", 1], ["Korean", 1]],
-        "products_by_country": [["Japan", 2], ["France", 1], ["South Korea", 1], ["United States", 1]],
+        "products_by_country": [["Japan", 2], ["France", 1], ["Republic of Korea", 1], ["United States", 1]],
         "products_by_sector": [["Tourism", 2], ["Culture and religion", 1], ["High-tech agriculture", 1]],
         "flagged_products": [[date(2026, 6, 10), "Border markets", "KBS", "Detected"],
                              [date(2026, 6, 20), "Border markets", "KBS", "Handled"]],
@@ -309,7 +309,7 @@ def test_a_revoked_visit_ends_on_the_day_of_revocation(app, dataset):
     late_june = report_for(app, date(2026, 6, 22), date(2026, 6, 30))
     assert figures(late_june)["delegations_hosted"] == (1, 2)  # R3 only; before (13-21 June): R4b and R5
     assert (late_june.previous_start, late_june.previous_end) == (date(2026, 6, 13), date(2026, 6, 21))
-    assert tables(late_june)["by_outlet"] == [["KBS", "South Korea", 1, 2]]
+    assert tables(late_june)["by_outlet"] == [["KBS", "Republic of Korea", 1, 2]]
 
 
 def test_a_visit_over_the_april_holidays_counts_in_april_and_may(app, dataset):

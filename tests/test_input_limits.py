@@ -8,12 +8,14 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.clock import local_today
+from app.documents.models import IssuedDocument
+from app.extensions import db as app_db
 from app.products.models import Product
 from app.products.service import url_key
 from app.registrations.models import Registration, Status
-from tests.support import csrf_token, login, post_form
+from tests.support import csrf_token, login, post_form, propose
 from tests.test_products import staff_form
 
 
@@ -129,13 +131,20 @@ def test_approving_a_programme_beyond_the_permit_range_is_refused(app, client, d
     stored = db.session.get(Registration, registration.id)
     stored.end_date = date(2200, 1, 1)
     db.session.commit()
-    leader = make_user(Role.leader)
+    leader, officer = make_user(Role.leader, locale="en"), make_user(Role.officer)
+    with app.test_request_context():  # the officer's complete proposal: only the dates stand in the way
+        propose(app_db.session.get(Registration, registration.id), app_db.session.get(User, officer.id))
+        app_db.session.commit()
+        app_db.session.remove()
+    stored = db.session.get(Registration, registration.id)
     login(client, leader.email)
     page = f"/registrations/{registration.id}"
-    response = post_form(client, f"/registrations/{registration.id}/approve",
-                         {"version": str(stored.version), "escort_name": "A", "escort_phone": "1"}, page=page)
+    response = post_form(client, f"/registrations/{registration.id}/approve", {"version": str(stored.version)},
+                         page=page)
     assert 400 <= response.status_code < 500
+    assert "working-day calendar" in response.get_data(as_text=True)
     assert db.session.get(Registration, registration.id).status is Status.in_review
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IssuedDocument)) == 0
     assert client.get(page).status_code == 200
 
 

@@ -186,9 +186,9 @@ def test_a_claimed_message_is_not_sent_by_a_second_sender(app, client, db, smtp_
 def test_email_is_written_in_the_recipients_language(client, mailbox):
     signup(client, email="phongvien@example.vn", locale="vi")
     [message] = mailbox.messages
-    assert message["Subject"] == "Xác nhận địa chỉ email của bạn trên PressDesk"
+    assert message["Subject"] == "Xác nhận địa chỉ email của Ông/Bà trên PressDesk"
     text = mailbox.text(message)
-    assert "Kính gửi Jane Reporter," in text and "hết hạn sau 48 giờ" in text
+    assert "Kính gửi Ông/Bà Jane Reporter," in text and "hết hạn sau 48 giờ" in text
     assert 'lang="vi"' in mailbox.html(message)
 
 
@@ -201,5 +201,5 @@ def test_email_language_follows_the_recipient_not_the_sender(client, db, mailbox
                                                       "role": "officer", "locale": "vi"})
     assert response.status_code == 302
     [message] = mailbox.to("canbo@example.vn")
-    assert message["Subject"] == "Tài khoản PressDesk của bạn"
+    assert message["Subject"] == "Tài khoản PressDesk của Ông/Bà"
     assert "Chuyên viên" in mailbox.text(message)

@@ -400,7 +400,7 @@ def test_flag_a_product_and_handle_the_case(client, db, officer, make_outlet):
     assert response.status_code == 302
     saved = db.session.scalars(sa.select(SovereigntyCase)).one()
     assert saved.product_id == product.id and saved.status is CaseStatus.detected
-    assert "gắn cờ: chủ quyền, biên giới" in client.get(f"/products/{product.id}").get_data(as_text=True)
+    assert "có dấu hiệu sai lệch chủ quyền, biên giới" in client.get(f"/products/{product.id}").get_data(as_text=True)
     assert product.title in client.get("/staff/cases").get_data(as_text=True)
 
     # Handled needs the body it was reported to, the steps and the dates.

@@ -16,13 +16,13 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.documents.models import DocumentKind, IssuedDocument
 from app.extensions import db as app_db
 from app.extensions import limiter
-from app.registrations.models import Status
+from app.registrations.models import Registration, Status
 from tests.conftest import TEST_PASSWORD, free_port
-from tests.support import csrf_token
+from tests.support import csrf_token, decide
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -88,13 +88,14 @@ def login_status(app, email, password=TEST_PASSWORD, address="127.0.0.1"):
 
 
 def permit_path(app, make_registration, make_user) -> str:
-    from tests.test_documents_issue import decide
-
     registration, _ = make_registration(Status.in_review)
-    decide(app, registration.id, make_user(Role.leader).id)
+    officer, leader = make_user(Role.officer), make_user(Role.leader)
     with app.test_request_context():
         from app.verification.service import permit_url
 
+        decide(app_db.session.get(Registration, registration.id), app_db.session.get(User, officer.id),
+               app_db.session.get(User, leader.id))
+        app_db.session.commit()
         permit = app_db.session.scalars(sa.select(IssuedDocument).where(
             IssuedDocument.registration_id == registration.id, IssuedDocument.kind == DocumentKind.permit)).one()
         url = permit_url(permit)

@@ -53,8 +53,9 @@ EDIT_ROUTE = "/registrations/{r}/edit"  # the owner may open it only in draft/ne
 POST_ROUTES = [
     "/registrations/{r}/withdraw", "/registrations/{r}/amend", "/registrations/{r}/messages",
     "/registrations/{r}/assign", "/registrations/{r}/request-info", "/registrations/{r}/consultations",
-    "/registrations/{r}/consultations/{c}/answer", "/registrations/{r}/propose", "/registrations/{r}/approve",
-    "/registrations/{r}/refuse", "/registrations/{r}/revoke", "/registrations/{r}/complete",
+    "/registrations/{r}/consultations/{c}/answer", "/registrations/{r}/decision", "/registrations/{r}/return",
+    "/registrations/{r}/approve", "/registrations/{r}/refuse", "/registrations/{r}/revoke",
+    "/registrations/{r}/complete",
     "/registrations/{r}/attachments", "/registrations/{r}/attachments/{a}/remove", "/registrations/{r}/edit",
 ]
 CORRESPONDENT_ONLY = {"/registrations/{r}/withdraw", "/registrations/{r}/amend", "/registrations/{r}/attachments",
@@ -62,7 +63,8 @@ CORRESPONDENT_ONLY = {"/registrations/{r}/withdraw", "/registrations/{r}/amend",
 STAFF_ONLY = {"/registrations/{r}/assign", "/registrations/{r}/request-info", "/registrations/{r}/consultations",
               "/registrations/{r}/consultations/{c}/answer", "/registrations/{r}/revoke",
               "/registrations/{r}/complete", "/registrations/{r}/refuse", "/registrations/{r}/approve",
-              "/registrations/{r}/propose"}
+              "/registrations/{r}/decision", "/registrations/{r}/return"}
+PREVIEW_KINDS = ("approval_letter", "notification_letter", "permits", "refusal_letter")
 
 
 def fill(path, world):
@@ -92,7 +94,8 @@ def test_post_routes_refuse_who_may_not(app, db, world, who):
     before = db.session.get(Registration, world["registration"].id)
     for path in POST_ROUTES:
         response = browser.post(fill(path, world), data={"csrf_token": token, "version": before.version,
-                                                        "body": "x", "reasons": "x", "reason": "x"})
+                                                        "body": "x", "body_en": "x", "reasons": "x", "reason": "x",
+                                                        "comment": "x", "summary_vi": "x"})
         status = response.status_code
         if who == ANONYMOUS:
             assert status == 302 and "/login" in response.location, path
@@ -109,6 +112,28 @@ def test_post_routes_refuse_who_may_not(app, db, world, who):
     after = db.session.get(Registration, world["registration"].id)
     if who in (OTHER, ADMIN, ANONYMOUS):
         assert (after.status, after.version) == (before.status, before.version)
+
+
+@pytest.mark.parametrize("who", [OWNER, OTHER, OFFICER, LEADER, ADMIN, ANONYMOUS])
+def test_draft_previews_are_for_reviewing_staff_only(app, world, who):
+    browser = browser_for(app, world, who)
+    for kind in PREVIEW_KINDS:
+        response = browser.get(fill(f"/registrations/{{r}}/preview/{kind}.pdf", world))
+        if who == ANONYMOUS:
+            assert response.status_code == 302 and "/login" in response.location, kind
+        elif who in (OFFICER, LEADER):
+            assert response.status_code == 200, (kind, who)
+            assert response.data.startswith(b"%PDF-")
+            assert response.headers["Cache-Control"] == "no-store"
+        else:  # correspondents and the administrator never preview a draft decision
+            assert response.status_code == 403, (kind, who, response.status_code)
+
+
+def test_no_preview_outside_review(app, db, world, make_registration):
+    approved, _ = make_registration(Status.approved)
+    browser = browser_for(app, world, LEADER)
+    assert browser.get(f"/registrations/{approved.id}/preview/approval_letter.pdf").status_code == 404
+    assert browser.get(fill("/registrations/{r}/preview/other.pdf", world)).status_code == 404
 
 
 def test_staff_queue_is_for_reviewers_only(app, world):

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role, User
+from app.documents.models import DocumentKind, IssuedDocument
 from app.extensions import db as app_db
 from app.registrations import service
 from app.registrations.models import Registration, RegistrationKind, Status
+from tests.support import propose
 
 
 def run_together(workers):
@@ -34,19 +36,19 @@ def run_together(workers):
     return results
 
 
-def decider(app, registration_id, leader_id, approve, expected_version, loaded):
-    """A leader's request that reads the registration, waits for the others to read too, then decides."""
+def decider(app, registration_id, leader_id, action, expected_version, loaded):
+    """A leader's request that reads the registration, waits for the others to read too, then decides on
+    the officer's proposal: "approve" it as drafted, or "return" it to the officer."""
     def work():
         with app.test_request_context():
             try:
                 actor = app_db.session.get(User, leader_id)
                 current = app_db.session.get(Registration, registration_id)
                 loaded.wait()  # every worker has read the same version before any writes
-                if approve:
-                    service.approve(actor, current, conditions="", escort_name="A", escort_phone="1",
-                                    expected_version=expected_version)
+                if action == "approve":
+                    service.approve(actor, current, expected_version)
                 else:
-                    service.refuse(actor, current, reasons="No", expected_version=expected_version)
+                    service.return_to_officer(actor, current, "Check the escort.", expected_version)
                 app_db.session.commit()
                 return "won"
             except service.ConflictError:
@@ -57,6 +59,22 @@ def decider(app, registration_id, leader_id, approve, expected_version, loaded):
     return work
 
 
+def proposed(app, db, make_user, make_registration):
+    """A registration in review with the officer's approval proposal waiting for the leaders."""
+    registration, _ = make_registration(Status.in_review)
+    officer = make_user(Role.officer)
+    with app.test_request_context():
+        propose(app_db.session.get(Registration, registration.id), app_db.session.get(User, officer.id))
+        app_db.session.commit()
+        app_db.session.remove()
+    return db.session.get(Registration, registration.id)
+
+
+def approval_letters(db, registration_id) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(IssuedDocument).where(
+        IssuedDocument.registration_id == registration_id, IssuedDocument.kind == DocumentKind.approval_letter))
+
+
 ON_POSTGRESQL = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"),
     reason="two transactions open at once: PostgreSQL only (SQLite's BEGIN IMMEDIATE runs them one after the "
@@ -65,20 +83,20 @@ ON_POSTGRESQL = pytest.mark.skipif(
 
 @ON_POSTGRESQL
 def test_two_leaders_deciding_at_once_exactly_one_wins(app, db, make_user, make_registration):
-    registration, _ = make_registration(Status.in_review)
+    registration = proposed(app, db, make_user, make_registration)
     leaders = [make_user(Role.leader), make_user(Role.leader)]
     seen_version = registration.version
     loaded = threading.Barrier(2, timeout=30)
 
-    results = run_together([decider(app, registration.id, leaders[0].id, True, seen_version, loaded),
-                            decider(app, registration.id, leaders[1].id, False, seen_version, loaded)])
+    results = run_together([decider(app, registration.id, leaders[0].id, "approve", seen_version, loaded),
+                            decider(app, registration.id, leaders[1].id, "return", seen_version, loaded)])
     assert sorted(results) == ["conflict", "won"], results
     stored = db.session.get(Registration, registration.id)
-    winner = "approved" if stored.status is Status.approved else "refused"
-    assert stored.status in (Status.approved, Status.refused)
-    assert (stored.refusal_reasons is None) == (winner == "approved")
+    approved = stored.status is Status.approved
+    assert approved or (stored.status is Status.in_review and stored.returned and stored.proposed_decision is None)
+    assert approval_letters(db, registration.id) == (1 if approved else 0)
     decisions = db.session.scalars(sa.select(AuditEvent.action).where(
-        AuditEvent.action.in_(["registration.approve", "registration.refuse"]))).all()
+        AuditEvent.action.in_(["registration.approve", "registration.return"]))).all()
     assert len(decisions) == 1
 
 
@@ -141,10 +159,12 @@ def test_references_are_unique_when_created_at_once(app, db, make_user, make_out
 @ON_POSTGRESQL
 def test_on_postgresql_the_loser_waits_for_the_row_lock_then_conflicts(app, db, make_user, make_registration):
     """Without the version check in Python (no expected version given), the database's own
-    versioned UPDATE still refuses the second writer."""
-    registration, _ = make_registration(Status.in_review)
+    versioned UPDATE still refuses the second writer: the documents are issued once."""
+    registration = proposed(app, db, make_user, make_registration)
     leader = make_user(Role.leader)
     loaded = threading.Barrier(2, timeout=30)
 
-    workers = [decider(app, registration.id, leader.id, approve, None, loaded) for approve in (True, False)]
+    workers = [decider(app, registration.id, leader.id, "approve", None, loaded) for _ in range(2)]
     assert sorted(run_together(workers)) == ["conflict", "won"]
+    assert db.session.get(Registration, registration.id).status is Status.approved
+    assert approval_letters(db, registration.id) == 1

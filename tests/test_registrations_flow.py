@@ -10,11 +10,13 @@ from PIL import Image
 
 from app.clock import local_today
 from app.audit.models import AuditEvent
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.outlets.models import CrewMember
-from app.registrations.models import Attachment, Consultation, Registration, Status
+from app.documents.models import IssuedDocument
+from app.reference.models import BodyKind, ConsultedBodyEntry, EscortOfficer
+from app.registrations.models import Attachment, Consultation, Proposal, Registration, Status
 from tests.conftest import TINY_PDF
-from tests.support import login, post_form
+from tests.support import login, post_form, propose
 
 
 def png_bytes() -> bytes:
@@ -124,12 +126,19 @@ def test_from_outlet_to_approval(app, client, db, mailbox, make_user, make_place
     assert response.status_code == 302
     registration = db.session.get(Registration, registration.id)
     assert registration.status is Status.in_review and registration.assigned_officer_id == officer.id
-    response = post_form(staff, f"{detail}/request-info", {"body": "Please add the second passport page.",
+    # The correspondent reads English: the Vietnamese text alone is refused, nothing changes.
+    response = post_form(staff, f"{detail}/request-info", {"body": "Đề nghị bổ sung trang 2 hộ chiếu.",
+                                                           "version": registration.version}, page=detail)
+    assert response.status_code == 409
+    assert db.session.get(Registration, registration.id).status is Status.in_review
+    response = post_form(staff, f"{detail}/request-info", {"body": "Đề nghị bổ sung trang 2 hộ chiếu.",
+                                                           "body_en": "Please add the second passport page.",
                                                            "version": registration.version}, page=detail)
     assert response.status_code == 302
     assert db.session.get(Registration, registration.id).status is Status.needs_info
     needs_info_mail = mailbox.to(correspondent.email)[-1]
     assert "Please add the second passport page." in mailbox.text(needs_info_mail)
+    assert "Đề nghị bổ sung" not in mailbox.text(needs_info_mail)
 
     # The correspondent answers and submits again.
     response = post_form(client, f"{detail}/messages", {"body": "Added, see the attachments."}, page=detail)
@@ -138,27 +147,50 @@ def test_from_outlet_to_approval(app, client, db, mailbox, make_user, make_place
     response = post_form(client, f"{detail}/edit", registration_form(
         registration.id, registration.version, [str(member.id)], border_gate.id, start, send="Submit"))
     assert response.status_code == 302
+    # Resubmitted, it goes straight back to its officer, in review, with no new assignment.
     registration = db.session.get(Registration, registration.id)
-    assert registration.status is Status.submitted
-    post_form(staff, f"{detail}/assign", {"officer_id": officer.id, "version": registration.version}, page=detail)
+    assert registration.status is Status.in_review and registration.assigned_officer_id == officer.id
+    assert mailbox.to(officer.email)[-1]["Subject"] == f"Hồ sơ {registration.reference} cần xem xét"
+
+    # The officer drafts the decision: the summary the letter quotes, the conditions, the escort.
+    escort = EscortOfficer(full_name="Trần Văn Hộ", title_vi="Chuyên viên Sở Ngoại vụ",
+                           title_en="Officer, Department of Foreign Affairs", phone="+84 912 000 111")
+    db.session.add(escort)
+    db.session.commit()
+    draft = {"proposal": "approve", "summary_vi": "Quay phim tài liệu về thương mại biên giới.",
+             "summary_en": "A documentary on border trade.", "request_date": local_today().isoformat(),
+             "conditions_vi": "Luôn đi cùng cán bộ hướng dẫn.", "conditions_en": "Stay with the escort.",
+             "escort_officer_id": str(escort.id), "note": "Đề nghị đồng ý.", "submit": "Propose",
+             "version": registration.version}
+    response = post_form(staff, f"{detail}/decision", draft, page=detail)
+    assert response.status_code == 302
+    registration = db.session.get(Registration, registration.id)
+    assert registration.proposed_decision.name == "approve" and registration.proposed_by_id == officer.id
+    assert registration.conditions_en == "Stay with the escort." and registration.escort_name == "Trần Văn Hộ"
 
     # The border-area place blocks approval until the border guard answers.
     leader_browser = app.test_client()
     login(leader_browser, leader.email)
     page = leader_browser.get(detail).get_data(as_text=True)
     assert "Mộc Bài" in page and "bộ đội biên phòng" in page.lower()
-    registration = db.session.get(Registration, registration.id)
-    approve = {"conditions": "Stay with the escort.", "escort_name": "Trần Văn Hộ", "escort_phone": "+84 912 000 111",
-               "version": registration.version}
+    assert "Luôn đi cùng cán bộ hướng dẫn." in page  # the leader reads the draft she decides on
+    approve = {"version": registration.version}
     response = post_form(leader_browser, f"{detail}/approve", approve, page=detail)
     assert response.status_code == 409
     assert db.session.get(Registration, registration.id).status is Status.in_review
 
-    post_form(staff, f"{detail}/consultations", {"body": "border_guard", "body_name": "Đồn Biên phòng Mộc Bài",
-                                                  "request_note": "Visit on day 1"}, page=detail)
+    border_guard = ConsultedBodyEntry(kind=BodyKind.border_guard, name_vi="Đồn Biên phòng Mộc Bài",
+                                      name_en="Moc Bai Border Guard Station")
+    db.session.add(border_guard)
+    db.session.commit()
+    response = post_form(staff, f"{detail}/consultations", {"consulted_body": str(border_guard.id),
+                                                            "request_note": "Visit on day 1"}, page=detail)
+    assert response.status_code == 302
     consultation = db.session.scalar(sa.select(Consultation))
-    post_form(staff, f"{detail}/consultations/{consultation.id}/answer",
-              {"opinion": "agree", "answer": "Đồng ý, có cán bộ đi cùng."}, page=detail)
+    response = post_form(staff, f"{detail}/consultations/{consultation.id}/answer",
+                         {"opinion": "agree", "answer": "Đồng ý, có cán bộ đi cùng.", "reply_number": "12/ĐBP",
+                          "reply_date": local_today().isoformat()}, page=detail)
+    assert response.status_code == 302
     registration = db.session.get(Registration, registration.id)
     approve["version"] = registration.version
     response = post_form(leader_browser, f"{detail}/approve", approve, page=detail)
@@ -169,6 +201,9 @@ def test_from_outlet_to_approval(app, client, db, mailbox, make_user, make_place
     approved_mail = mailbox.to(correspondent.email)[-1]
     assert approved_mail["Subject"] == f"Registration {registration.reference} is approved"
     assert "Trần Văn Hộ" in mailbox.text(approved_mail)
+    # The conditions are the officer's draft, in the correspondent's language.
+    assert "Stay with the escort." in mailbox.text(approved_mail)
+    assert "Luôn đi cùng" not in mailbox.text(approved_mail)
     page = client.get("/my/registrations").get_data(as_text=True)
     assert "approved" in page
 
@@ -176,11 +211,13 @@ def test_from_outlet_to_approval(app, client, db, mailbox, make_user, make_place
     actions = list(db.session.scalars(sa.select(AuditEvent.action).where(
         AuditEvent.object_type == "registrations").order_by(AuditEvent.id)))
     for expected in ("registration.created", "registration.edit", "registration.submit", "registration.assign",
-                     "registration.request_info", "registration.resubmit", "registration.consultation_requested",
-                     "registration.consultation_answered", "registration.approve"):
+                     "registration.request_info", "registration.resubmit", "registration.propose",
+                     "registration.consultation_requested", "registration.consultation_answered",
+                     "registration.approve"):
         assert expected in actions
     correspondent_view = client.get(detail).get_data(as_text=True)
     assert "Consultation requested" not in correspondent_view and "Đồn Biên phòng" not in correspondent_view
+    assert "Đề nghị đồng ý." not in correspondent_view  # the officer's note to the leader is internal
     staff_view = staff.get(detail).get_data(as_text=True)
     assert "Đồn Biên phòng Mộc Bài" in staff_view
 
@@ -275,18 +312,26 @@ def test_lead_time_is_a_warning_not_a_refusal(client, db, make_registration):
 def test_a_stale_form_gets_a_conflict_and_changes_nothing(app, client, db, make_registration, make_user):
     registration, _ = make_registration(Status.in_review)
     officer, leader = make_user(Role.officer), make_user(Role.leader, locale="en")
+    with app.test_request_context():
+        from app.extensions import db as app_db
+
+        propose(app_db.session.get(Registration, registration.id), app_db.session.get(User, officer.id),
+                Proposal.refuse)
+        app_db.session.commit()
     first, second = app.test_client(), app.test_client()
     login(first, officer.email)
     login(second, leader.email)
     detail = f"/registrations/{registration.id}"
-    seen = registration.version
-    response = post_form(first, f"{detail}/request-info", {"body": "More, please.", "version": seen}, page=detail)
+    seen = db.session.get(Registration, registration.id).version
+    response = post_form(first, f"{detail}/request-info", {"body": "Thêm, xin vui lòng.", "body_en": "More, please.",
+                                                           "version": seen}, page=detail)
     assert response.status_code == 302
-    response = post_form(second, f"{detail}/refuse", {"reasons": "No.", "version": seen}, page=detail)
+    response = post_form(second, f"{detail}/refuse", {"version": seen}, page=detail)
     assert response.status_code == 409
     assert "changed by someone else" in response.get_data(as_text=True)
     stored = db.session.get(Registration, registration.id)
-    assert stored.status is Status.needs_info and stored.refusal_reasons is None
+    assert stored.status is Status.needs_info and stored.decided_at is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IssuedDocument)) == 0
 
 
 def test_a_failure_in_the_middle_of_a_transition_leaves_everything_as_it_was(app, client, db, monkeypatch,
@@ -296,9 +341,16 @@ def test_a_failure_in_the_middle_of_a_transition_leaves_everything_as_it_was(app
     from app.outbox.models import OutboxMessage
 
     registration, _ = make_registration(Status.in_review)
-    leader = make_user(Role.leader, locale="en")
+    leader, officer = make_user(Role.leader, locale="en"), make_user(Role.officer)
+    with app.test_request_context():
+        from app.extensions import db as app_db
+
+        propose(app_db.session.get(Registration, registration.id), app_db.session.get(User, officer.id))
+        app_db.session.commit()
+    registration = db.session.get(Registration, registration.id)
     login(client, leader.email)
     events_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    mail_before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))  # the proposal's
 
     def broken_mail(*args, **kwargs):
         raise RuntimeError("the template store is gone")
@@ -307,11 +359,11 @@ def test_a_failure_in_the_middle_of_a_transition_leaves_everything_as_it_was(app
     app.testing = False  # answer with the 500 page, as in production
     app.config["PROPAGATE_EXCEPTIONS"] = False
     detail = f"/registrations/{registration.id}"
-    response = post_form(client, f"{detail}/approve", {"escort_name": "A", "escort_phone": "1",
-                                                       "version": registration.version}, page=detail)
+    response = post_form(client, f"{detail}/approve", {"version": registration.version}, page=detail)
     assert response.status_code == 500
     assert "nothing was saved" in response.get_data(as_text=True)
     stored = db.session.get(Registration, registration.id)
     assert (stored.status, stored.version, stored.decided_at) == (Status.in_review, registration.version, None)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events_before
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == mail_before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IssuedDocument)) == 0

@@ -10,7 +10,9 @@ import pytest
 from app.auth.models import Role, User
 from app.extensions import db as app_db
 from app.registrations import consultations, service
-from app.registrations.models import ConsultedBody, Proposal, Registration, RegistrationKind, Status
+from app.reference.models import BodyKind
+from app.registrations.models import Proposal, Registration, RegistrationKind, Status
+from tests.support import escort_officer
 
 OWNER, OTHER, OFFICER, LEADER, ADMIN = "owner", "other correspondent", "officer", "leader", "admin"
 ALL_ROLES = (OWNER, OTHER, OFFICER, LEADER, ADMIN)
@@ -27,7 +29,10 @@ EXPECTED = {
     "assign": {state: {OFFICER, LEADER} for state in (S.submitted, S.in_review, S.needs_info)},
     "request_info": {S.in_review: {OFFICER, LEADER}},
     "consult": {S.in_review: {OFFICER, LEADER}, S.needs_info: {OFFICER, LEADER}},
+    "draft": {S.in_review: {OFFICER}},
     "propose": {S.in_review: {OFFICER}},
+    "return": {S.in_review: {LEADER}},
+    "preview": {S.in_review: {OFFICER, LEADER}},
     "approve": {S.in_review: {LEADER}},
     "refuse": {S.in_review: {LEADER}},
     "revoke": {S.approved: {OFFICER, LEADER}},
@@ -36,8 +41,36 @@ EXPECTED = {
 
 # The state an allowed action leaves the registration in (None: unchanged).
 RESULT = {"edit": None, "submit": S.submitted, "resubmit": S.submitted, "withdraw": S.withdrawn, "amend": None,
-          "message": None, "assign": "assign", "request_info": S.needs_info, "consult": None, "propose": None,
+          "message": None, "assign": "assign", "request_info": S.needs_info, "consult": None, "draft": None,
+          "propose": None, "return": None, "preview": None,
           "approve": S.approved, "refuse": S.refused, "revoke": S.revoked, "complete": S.completed}
+
+
+def with_proposal(registration: Registration, proposal: Proposal, officer: User) -> None:
+    """A complete draft waiting for the leader, put directly on the registration (whatever its state),
+    so that approve, refuse and return are refused for the state or the role, never for a missing draft."""
+    escort = escort_officer()
+    registration.summary_vi, registration.summary_en = "Phóng sự về nông nghiệp.", "A report on farming."
+    registration.request_date = service.local_today()
+    registration.escort_officer_id, registration.escort_name, registration.escort_phone = (
+        escort.id, escort.full_name, escort.phone)
+    registration.refusal_reasons, registration.refusal_reasons_en = "Trùng lịch.", "Dates overlap an event."
+    registration.proposed_decision, registration.proposed_by_id = proposal, officer.id
+    app_db.session.flush()
+
+
+def draft_decision(proposal: Proposal = Proposal.approve) -> service.DraftDecision:
+    return service.DraftDecision(proposal=proposal, summary_vi="Phóng sự về nông nghiệp.",
+                                 summary_en="A report on farming.", request_date=service.local_today(),
+                                 escort_officer_id=escort_officer().id, note="Fine")
+
+
+def preview(actor: User, registration: Registration):
+    """What the preview route does: the rule, then the draft letter (nothing stored)."""
+    from app.documents.service import render_preview
+
+    service._check(actor, "preview", registration)
+    assert render_preview(registration, "approval_letter", None).startswith(b"%PDF-")
 
 
 def perform(action: str, actor: User, registration: Registration, officer: User):
@@ -45,19 +78,28 @@ def perform(action: str, actor: User, registration: Registration, officer: User)
         draft = service.DraftData(kind=registration.kind, purpose="Changed purpose",
                                   crew_member_ids=[member.id for member in registration.crew_members])
         return service.save_draft(actor, registration, draft, None)
+    if action in ("approve", "return"):
+        with_proposal(registration, Proposal.approve, officer)
+    if action == "refuse":
+        with_proposal(registration, Proposal.refuse, officer)
     calls = {
         "submit": lambda: service.submit(actor, registration, None),
         "resubmit": lambda: service.resubmit(actor, registration, None),
         "withdraw": lambda: service.withdraw(actor, registration, None),
         "amend": lambda: service.amend(actor, registration, None),
-        "message": lambda: service.post_message(actor, registration, "Hello"),
+        # The owner reads English (the factory's default): staff write the English text.
+        "message": lambda: service.post_message(actor, registration, "Xin chào", body_en="Hello"),
         "assign": lambda: service.assign(actor, registration, officer, None),
-        "request_info": lambda: service.request_information(actor, registration, "Passport page 2?", None),
-        "consult": lambda: consultations.record_consultation(actor, registration, ConsultedBody.police, "Police", ""),
-        "propose": lambda: service.propose_decision(actor, registration, Proposal.approve, "Fine", None),
-        "approve": lambda: service.approve(actor, registration, conditions="", escort_name="Trần Văn Hộ",
-                                           escort_phone="+84 912 000 111", expected_version=None),
-        "refuse": lambda: service.refuse(actor, registration, reasons="Dates overlap an event.", expected_version=None),
+        "request_info": lambda: service.request_information(actor, registration, "Trang 2 hộ chiếu?", None,
+                                                            body_en="Passport page 2?"),
+        "consult": lambda: consultations.record_consultation(actor, registration,
+                                                             consultations.default_body(BodyKind.police), ""),
+        "draft": lambda: service.save_draft_decision(actor, registration, draft_decision(), None),
+        "propose": lambda: service.propose_decision(actor, registration, draft_decision(), None),
+        "return": lambda: service.return_to_officer(actor, registration, "Add the escort's title.", None),
+        "preview": lambda: preview(actor, registration),
+        "approve": lambda: service.approve(actor, registration, None),
+        "refuse": lambda: service.refuse(actor, registration, None),
         "revoke": lambda: service.revoke(actor, registration, reason="Filming outside the programme.",
                                          expected_version=None),
         "complete": lambda: service.complete(actor, registration, None),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pypdfium2
+import pytest
 import sqlalchemy as sa
 import zxingcpp
 
@@ -12,15 +13,23 @@ from app.documents.models import DocumentKind, IssuedDocument, VerificationCheck
 from app.extensions import db as app_db
 from app.registrations import service
 from app.registrations.models import Registration, Status
+from tests.support import decide, escort_officer
 
 
-def approve(app, registration_id, leader_id):
-    with app.test_request_context():
-        service.approve(app_db.session.get(User, leader_id), app_db.session.get(Registration, registration_id),
-                        conditions="", escort_name="Trần Văn Hộ", escort_phone="+84 912 000 111",
-                        expected_version=None)
-        app_db.session.commit()
-        app_db.session.remove()
+@pytest.fixture
+def approve(app, make_user):
+    """Approve as the leader does, on an officer's complete draft (escort Trần Văn Hộ, +84 912 000 111)."""
+    officer = make_user(Role.officer)
+
+    def approve(registration_id, leader_id):
+        with app.test_request_context():
+            escort = escort_officer(phone="+84 912 000 111")
+            decide(app_db.session.get(Registration, registration_id), app_db.session.get(User, officer.id),
+                   app_db.session.get(User, leader_id), escort_officer_id=escort.id)
+            app_db.session.commit()
+            app_db.session.remove()
+
+    return approve
 
 
 def permit_of(db, registration_id) -> IssuedDocument:
@@ -41,10 +50,10 @@ def scanned_path(app, document) -> str:
     return barcode.text[len(app.config["BASE_URL"]):]
 
 
-def test_a_valid_permit_shows_what_a_checkpoint_needs_and_nothing_more(app, client, db, make_registration,
+def test_a_valid_permit_shows_what_a_checkpoint_needs_and_nothing_more(app, approve, client, db, make_registration,
                                                                       make_user):
     registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
-    approve(app, registration.id, make_user(Role.leader).id)
+    approve(registration.id, make_user(Role.leader).id)
     document = permit_of(db, registration.id)
     path = scanned_path(app, document)
     response = client.get(path, headers={"Accept-Language": "en"})
@@ -60,10 +69,10 @@ def test_a_valid_permit_shows_what_a_checkpoint_needs_and_nothing_more(app, clie
     assert [check.outcome for check in checks] == ["valid", "valid"] and checks[0].document_id == document.id
 
 
-def test_revocation_takes_effect_at_once(app, client, db, make_registration, make_user):
+def test_revocation_takes_effect_at_once(app, approve, client, db, make_registration, make_user):
     registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
     leader = make_user(Role.leader)
-    approve(app, registration.id, leader.id)
+    approve(registration.id, leader.id)
     path = scanned_path(app, permit_of(db, registration.id))
     assert "VALID" in client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
     with app.test_request_context():
@@ -74,9 +83,9 @@ def test_revocation_takes_effect_at_once(app, client, db, make_registration, mak
     assert "REVOKED" in body and "Trần Văn Hộ" not in body
 
 
-def test_a_changed_character_is_unknown_or_forged(app, client, db, make_registration, make_user):
+def test_a_changed_character_is_unknown_or_forged(app, approve, client, db, make_registration, make_user):
     registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
-    approve(app, registration.id, make_user(Role.leader).id)
+    approve(registration.id, make_user(Role.leader).id)
     path = scanned_path(app, permit_of(db, registration.id))
     position = len(path) - 10
     forged = path[:position] + ("A" if path[position] != "A" else "B") + path[position + 1:]
@@ -85,23 +94,23 @@ def test_a_changed_character_is_unknown_or_forged(app, client, db, make_registra
     assert client.get("/v/not-a-token", headers={"Accept-Language": "en"}).status_code == 404
 
 
-def test_after_the_end_date_the_permit_is_expired_and_before_it_not_yet_valid(app, client, db, make_registration,
-                                                                              make_user):
+def test_after_the_end_date_the_permit_is_expired_and_before_it_not_yet_valid(app, approve, client, db,
+                                                                              make_registration, make_user):
     leader = make_user(Role.leader)
     ended, _ = make_registration(Status.in_review, start_in_days=-10, days=3)
     upcoming, _ = make_registration(Status.in_review, start_in_days=20, days=3)
-    approve(app, ended.id, leader.id)
-    approve(app, upcoming.id, leader.id)
+    approve(ended.id, leader.id)
+    approve(upcoming.id, leader.id)
     ended_page = client.get(scanned_path(app, permit_of(db, ended.id)), headers={"Accept-Language": "en"})
     assert "EXPIRED" in ended_page.get_data(as_text=True)
     upcoming_page = client.get(scanned_path(app, permit_of(db, upcoming.id)), headers={"Accept-Language": "en"})
     assert "NOT YET VALID" in upcoming_page.get_data(as_text=True)
 
 
-def test_the_key_set_is_published_and_verifies_offline(app, client, db, runner, make_registration, make_user,
+def test_the_key_set_is_published_and_verifies_offline(app, approve, client, db, runner, make_registration, make_user,
                                                        tmp_path):
     registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
-    approve(app, registration.id, make_user(Role.leader).id)
+    approve(registration.id, make_user(Role.leader).id)
     token = scanned_path(app, permit_of(db, registration.id)).rsplit("/", 1)[1]
     key_set = client.get("/.well-known/pressdesk-permit-keys.json").get_json()
     assert key_set["keys"][0]["crv"] == "Ed25519"
@@ -113,14 +122,14 @@ def test_the_key_set_is_published_and_verifies_offline(app, client, db, runner, 
     assert result.exit_code != 0 and "unknown or forged" in result.output
 
 
-def test_rotated_keys_keep_old_permits_verifiable(app, client, db, runner, make_registration, make_user):
+def test_rotated_keys_keep_old_permits_verifiable(app, approve, client, db, runner, make_registration, make_user):
     leader = make_user(Role.leader)
     first, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
-    approve(app, first.id, leader.id)
+    approve(first.id, leader.id)
     old_path = scanned_path(app, permit_of(db, first.id))
     assert "is now current" in runner.invoke(args=["permits", "rotate-key"]).output
     second, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
-    approve(app, second.id, leader.id)
+    approve(second.id, leader.id)
     new_path = scanned_path(app, permit_of(db, second.id))
     for path in (old_path, new_path):
         assert "VALID" in client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)

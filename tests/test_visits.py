@@ -480,7 +480,7 @@ def test_feed_is_in_the_users_language(app, db, make_user, make_registration):
     assert description[5] == (f"- {registration.start_date:%d/%m/%Y}: {place.name_vi} (khu vực biên giới) "
                               "· Farmers' cooperative")
     assert description[6] == "Cán bộ đi cùng hoặc đầu mối liên hệ: Trần Văn Hộ, +84 912 000 111"
-    assert description[7] == "Người xử lý: Nguyễn Văn Lãnh Đạo"
+    assert description[7] == "Chuyên viên thụ lý: Nguyễn Văn Lãnh Đạo"
 
 
 def test_a_link_stops_with_the_account_or_the_role(app, db, officer, officer_client):

@@ -1,6 +1,7 @@
 """The registration journey in a real browser: a correspondent registers a programme that visits a
-border area, an officer asks for more information and consults the border guard, and a leader,
-blocked until the border guard has answered, approves it.
+border area, an officer asks for more information, consults the border guard and proposes the
+decision with its draft (conditions, escort), and a leader, blocked until the border guard has
+answered, approves the draft as proposed.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from playwright.sync_api import expect
 
 from app.clock import local_today
 from app.auth.models import Role
+from app.extensions import db
+from app.reference.models import BodyKind, ConsultedBodyEntry, EscortOfficer
 from tests.conftest import TEST_PASSWORD, TINY_PDF
 from tests.e2e.conftest import wait_for_mail
 from tests.support import link_in
@@ -22,6 +25,10 @@ INFO_NEEDED = "Please attach the assignment letter from your editor and name you
 REPLY = "The assignment letter is attached; our fixer is Nguyễn Văn An, +84 903 111 222."
 ESCORT_NAME = "Trần Văn Hộ"
 ESCORT_PHONE = "+84 912 000 111"
+ESCORT_TITLE = "Officer, Department of Foreign Affairs"
+BORDER_GUARD = "Bộ Chỉ huy Bộ đội Biên phòng tỉnh Tây Ninh"
+CONDITIONS_VI = "Không quay phim các công trình quân sự."
+CONDITIONS_EN = "No filming of military installations."
 
 
 def log_in(page, base_url: str, user) -> None:
@@ -58,7 +65,7 @@ def status_badge(page, label: str):
     return page.get_by_role("main").locator(".badge").filter(has_text=re.compile(f"^{re.escape(label)}$"))
 
 
-def test_border_area_programme_is_registered_reviewed_and_approved(new_page, live_server, mailbox, tmp_path,
+def test_border_area_programme_is_registered_reviewed_and_approved(new_page, live_server, app, mailbox, tmp_path,
                                                                    make_user, make_outlet, make_crew_member,
                                                                    make_place):
     correspondent = make_user(Role.correspondent, locale="en", full_name="Jane Reporter")
@@ -68,6 +75,12 @@ def test_border_area_programme_is_registered_reviewed_and_approved(new_page, liv
     leader = make_user(Role.leader, locale="en", full_name="Minh Leader")
     make_place(name="Phường Tân Ninh")
     border_place = make_place(name="Xã Biên Giới", border=True)
+    with app.app_context():  # the reference data the administrator keeps: an escort officer, the border guard
+        db.session.add(EscortOfficer(full_name=ESCORT_NAME, title_vi="Chuyên viên Sở Ngoại vụ", title_en=ESCORT_TITLE,
+                                     phone=ESCORT_PHONE))
+        db.session.add(ConsultedBodyEntry(kind=BodyKind.border_guard, name_vi=BORDER_GUARD,
+                                          name_en="Tay Ninh Border Guard Command"))
+        db.session.commit()
     start = local_today() + timedelta(days=30)
     end = start + timedelta(days=2)
     permit_file = tmp_path / "mofa-permit.pdf"
@@ -191,7 +204,6 @@ def test_border_area_programme_is_registered_reviewed_and_approved(new_page, liv
     expect(staff.get_by_role("heading", name=reference)).to_be_visible()
     expect(status_badge(staff, "submitted")).to_be_visible()
     expect(section(staff, "Itinerary")).to_contain_text("border area")
-    expect(staff.get_by_role("status").filter(has_text="The itinerary includes a border area")).to_be_visible()
 
     assign = section(staff, "Assign")
     assign.get_by_label("Officer in charge").select_option(label=officer.full_name)
@@ -202,7 +214,9 @@ def test_border_area_programme_is_registered_reviewed_and_approved(new_page, liv
 
     mailbox.clear()
     request_info = section(staff, "Request information")
-    request_info.get_by_label("What is needed").fill(INFO_NEEDED)
+    expect(request_info).to_contain_text("The correspondent reads English.")
+    request_info.get_by_label("English text").fill(INFO_NEEDED)
+    request_info.get_by_label("Vietnamese text").fill("Đề nghị gửi thư giao nhiệm vụ của ban biên tập.")
     request_info.get_by_role("button", name="Request information").click()
     expect(staff.get_by_text("The correspondent is asked for information.", exact=True)).to_be_visible()
     expect(status_badge(staff, "information requested")).to_be_visible()
@@ -210,7 +224,7 @@ def test_border_area_programme_is_registered_reviewed_and_approved(new_page, liv
     # --- 3. The correspondent answers and submits again. -------------------------------------------
     [info_mail] = wait_for_mail(mailbox, correspondent.email)
     assert info_mail["Subject"] == f"Information needed for registration {reference}"
-    assert INFO_NEEDED in mailbox.text(info_mail)
+    assert INFO_NEEDED in mailbox.text(info_mail) and "Đề nghị" not in mailbox.text(info_mail)
     page.goto(base + link_in(mailbox.text(info_mail), "/registrations/"))
     expect(page).to_have_url(detail_url)
     expect(status_badge(page, "information requested")).to_be_visible()
@@ -228,28 +242,37 @@ def test_border_area_programme_is_registered_reviewed_and_approved(new_page, liv
     mailbox.clear()
     page.get_by_role("button", name="Submit to the province").click()
     expect(page.get_by_text(SUBMITTED)).to_be_visible()
-    expect(status_badge(page, "submitted")).to_be_visible()
+    # Resubmitted, it goes straight back to its officer, in review: nobody assigns it again.
+    expect(status_badge(page, "in review")).to_be_visible()
     [second_receipt] = wait_for_mail(mailbox, correspondent.email)
     assert second_receipt["Subject"] == f"We received your registration {reference}"
+    [back_to_review] = wait_for_mail(mailbox, officer.email)
+    assert back_to_review["Subject"] == f"Registration {reference} to review"
 
-    # --- 4. The officer resumes the review and consults the border guard. ---------------------------
+    # --- 4. The officer resumes the review, consults the border guard, proposes the decision. ---------
     staff.reload()
-    expect(status_badge(staff, "submitted")).to_be_visible()
-    expect(section(staff, "Messages")).to_contain_text(REPLY)
-    assign = section(staff, "Assign")
-    expect(assign.get_by_label("Officer in charge")).to_have_value(str(officer.id))
-    assign.get_by_role("button", name="Assign").click()
-    expect(staff.get_by_text("Assigned.", exact=True)).to_be_visible()
     expect(status_badge(staff, "in review")).to_be_visible()
+    expect(section(staff, "Messages")).to_contain_text(REPLY)
+    expect(staff.get_by_text(f"Assigned to {officer.full_name}")).to_be_visible()
 
     consultations = section(staff, "Consultations")
     expect(consultations).to_contain_text("No consultations.")
-    consultations.get_by_label("Body consulted").select_option(label="Border guard")
-    consultations.get_by_label("Name of the body").fill("Tây Ninh Border Guard Command")
-    consultations.get_by_label("What was asked").fill("Can the crew film at the border market?")
-    consultations.get_by_role("button", name="Record the consultation").click()
-    expect(staff.get_by_text("Consultation recorded.", exact=True)).to_be_visible()
-    expect(consultations).to_contain_text("Border guard: Tây Ninh Border Guard Command")
+    consultations.get_by_label("Body consulted").select_option(label=BORDER_GUARD)
+    consultations.get_by_label("Questions for the body").fill("Can the crew film at the border market?")
+    consultations.get_by_role("button", name="Issue the consultation letter").click()
+    expect(staff.get_by_text("Consultation letter issued.", exact=False)).to_be_visible()
+    expect(section(staff, "Consultations")).to_contain_text(f"Border guard: {BORDER_GUARD}")
+
+    decision = staff.locator("#decision")
+    decision.get_by_label("approve", exact=True).check()
+    decision.get_by_label("Summary quoted by the letter (Vietnamese)").fill(
+        "Thực hiện phóng sự về thương mại biên giới dọc sông Mê Kông.")
+    decision.get_by_label("Summary for the English courtesy page").fill("A report on border trade along the Mekong")
+    decision.get_by_label("Escort officer").select_option(label=f"{ESCORT_NAME}, {ESCORT_TITLE} · {ESCORT_PHONE}")
+    decision.get_by_label("Conditions (Vietnamese, one per line)").fill(CONDITIONS_VI)
+    decision.get_by_label("Conditions (English, one per line)").fill(CONDITIONS_EN)
+    decision.get_by_role("button", name="Propose to the leader").click()
+    expect(staff.get_by_text("Proposal sent to the leaders", exact=False)).to_be_visible()
 
     # --- 5. The leader cannot approve before the border guard has answered. -------------------------
     head = new_page()
@@ -260,41 +283,41 @@ def test_border_area_programme_is_registered_reviewed_and_approved(new_page, liv
     blocker = head.get_by_role("status").filter(has_text="The itinerary includes a border area")
     expect(blocker).to_have_count(1)
     expect(blocker).to_contain_text("record the answer of the border guard or the police before approving")
-    # The border guard's consultation is recorded, but its answer is not yet.
-    expect(section(head, "Consultations")).to_contain_text("Border guard: Tây Ninh Border Guard Command")
+    # The leader reads the officer's draft: the conditions and the escort she would approve.
+    decision = head.locator("#decision")
+    expect(decision).to_contain_text(CONDITIONS_VI)
+    expect(decision).to_contain_text(f"{ESCORT_NAME}, {ESCORT_TITLE}, {ESCORT_PHONE}")
+    # The border guard's consultation is recorded, but its answer is not yet (the officer's tools are folded).
+    head.get_by_text("The officer's tools", exact=False).click()
+    expect(section(head, "Consultations")).to_contain_text(f"Border guard: {BORDER_GUARD}")
     expect(section(head, "Consultations").get_by_role("button", name="Record the answer")).to_be_visible()
-    approve = section(head, "Approve")
-    approve.get_by_label("Conditions").fill("No filming of military installations.")
-    approve.get_by_label("Escort or contact officer").fill(ESCORT_NAME)
-    approve.get_by_label("Escort's phone").fill(ESCORT_PHONE)
     # The button is disabled and says why (the server refuses it too: a 409, tested over HTTP).
-    button = approve.get_by_role("button", name="Approve")
+    button = decision.get_by_role("button", name="Approve and issue the documents")
     expect(button).to_be_disabled()
     expect(button).to_have_accessible_description(re.compile("record the answer of the border guard"))
     expect(status_badge(head, "in review")).to_be_visible()
 
     # --- 6. The border guard agrees; the leader approves. --------------------------------------------
     consultations = section(staff, "Consultations")
+    consultations.get_by_label("Number of the reply letter").fill("125/BCH-TM")
+    consultations.get_by_label("Date of the reply letter").fill(local_today().isoformat())
     consultations.get_by_label("Opinion").select_option(label="agrees")
-    consultations.get_by_label("Answer received").fill("No objection; the crew stays 1 km from the border line.")
+    consultations.get_by_label("Summary of the reply").fill("No objection; the crew stays 1 km from the border line.")
     mailbox.clear()
     consultations.get_by_role("button", name="Record the answer").click()
     expect(staff.get_by_text("Answer recorded.", exact=True)).to_be_visible()
     expect(section(staff, "Consultations")).to_contain_text("agrees")
-    expect(staff.get_by_role("status").filter(has_text="The itinerary includes a border area")).to_have_count(0)
 
     nav_link(head, "Registrations").click()
     head.get_by_role("row").filter(has_text=reference).get_by_role("link", name=reference).click()
     expect(head.get_by_role("heading", name=reference)).to_be_visible()
     expect(head.get_by_role("status").filter(has_text="The itinerary includes a border area")).to_have_count(0)
-    approve = section(head, "Approve")
-    approve.get_by_label("Conditions").fill("No filming of military installations.")
-    approve.get_by_label("Escort or contact officer").fill(ESCORT_NAME)
-    approve.get_by_label("Escort's phone").fill(ESCORT_PHONE)
-    approve.get_by_role("button", name="Approve").click()
-    expect(head.get_by_text("Approved. The correspondent is informed.", exact=True)).to_be_visible()
+    head.locator("#decision").get_by_role("button", name="Approve and issue the documents").click()
+    expect(head.get_by_text("Approved. The documents are numbered and issued, and the correspondent is informed.",
+                            exact=True)).to_be_visible()
     expect(status_badge(head, "approved")).to_be_visible()
-    expect(head.get_by_text(f"Escort or contact officer: {ESCORT_NAME}, {ESCORT_PHONE}")).to_be_visible()
+    escort_line = f"Escort or contact officer: {ESCORT_NAME}, {ESCORT_TITLE}, {ESCORT_PHONE}"
+    expect(head.get_by_text(escort_line)).to_be_visible()
 
     # --- 7. The correspondent sees the approval. ------------------------------------------------------
     nav_link(page, "My registrations").click()
@@ -306,9 +329,11 @@ def test_border_area_programme_is_registered_reviewed_and_approved(new_page, liv
     assert approval["Subject"] == f"Registration {reference} is approved"
     assert ESCORT_NAME in mailbox.text(approval)
     assert ESCORT_PHONE in mailbox.text(approval)
-    assert "No filming of military installations." in mailbox.text(approval)
+    # The conditions are the officer's draft, in the correspondent's language.
+    assert CONDITIONS_EN in mailbox.text(approval) and CONDITIONS_VI not in mailbox.text(approval)
     row.get_by_role("link", name=reference).click()
-    expect(page.get_by_text(f"Escort or contact officer: {ESCORT_NAME}, {ESCORT_PHONE}")).to_be_visible()
+    expect(page.get_by_text(escort_line)).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text(CONDITIONS_EN)
     # The province's internal steps stay internal.
     expect(section(page, "Timeline")).not_to_contain_text("Consultation")
 
