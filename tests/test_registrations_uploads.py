@@ -205,3 +205,32 @@ def test_a_replaced_crew_photo_is_deleted_after_the_commit(app, client, db, make
         second = send_photo("blue")
         assert second != first and stored_path(second).is_file()
     assert not first_path.exists()
+
+
+def test_remove_on_the_form_as_the_page_renders_it_removes_the_attachment_and_says_so(app, client, db,
+                                                                                     make_registration):
+    """The page's own Remove form (all its hidden fields, nothing added by the test) works."""
+    import re
+
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    attachment = db.session.scalars(sa.select(Attachment).where(Attachment.registration_id == registration.id)).first()
+    action = f"/registrations/{registration.id}/attachments/{attachment.id}/remove"
+    page = client.get(f"/registrations/{registration.id}/edit").get_data(as_text=True)
+    form = re.search(r'<form[^>]*action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', page, re.S).group(1)
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+    assert "version" in fields
+    response = client.post(action, data=fields, follow_redirects=True)
+    assert response.status_code == 200
+    assert f"Removed: {attachment.original_filename}." in response.get_data(as_text=True)
+    assert db.session.get(Attachment, attachment.id) is None
+
+
+def test_a_stale_remove_form_says_nothing_was_removed(app, client, db, make_registration):
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    attachment = db.session.scalars(sa.select(Attachment).where(Attachment.registration_id == registration.id)).first()
+    response = post_form(client, f"/registrations/{registration.id}/attachments/{attachment.id}/remove", {},
+                         page=f"/registrations/{registration.id}/edit", follow_redirects=True)
+    assert "The attachment was not removed" in response.get_data(as_text=True)
+    assert db.session.get(Attachment, attachment.id) is not None

@@ -242,15 +242,18 @@ def attachment(registration_id: int, attachment_id: int):
 @correspondent_required
 def remove_attachment(registration_id: int, attachment_id: int):
     found = _load_attachment(registration_id, attachment_id)
-    if SimpleActionForm().validate_on_submit():
-        try:
-            service.remove_attachment(current_user, found)
-        except service.RegistrationError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            return redirect(url_for("registrations.detail", registration_id=registration_id))
-        db.session.commit()
-        flash(_("Attachment removed."), "success")
+    if not SimpleActionForm().validate_on_submit():  # never silently: say that nothing was removed
+        flash(_("The attachment was not removed: the page was out of date. Reload it and try again."), "danger")
+        return redirect(url_for("registrations.edit", registration_id=registration_id, _anchor="attachments"))
+    name = found.original_filename
+    try:
+        service.remove_attachment(current_user, found)
+    except service.RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("registrations.detail", registration_id=registration_id))
+    db.session.commit()
+    flash(_("Removed: %(file)s.", file=name), "success")
     return redirect(url_for("registrations.edit", registration_id=registration_id, _anchor="attachments"))
 
 
