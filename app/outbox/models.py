@@ -38,3 +38,16 @@ class OutboxMessage(db.Model):
     last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     __table_args__ = (sa.Index("ix_outbox_messages_due", "sent_at", "failed_at", "next_attempt_at"),)
+
+
+class OutboxAttachment(db.Model):
+    """An issued document sent with a message: read from the document store when the message is
+    sent, so the outbox keeps a reference, not a second copy of the PDF."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
+    issued_document_id: Mapped[int] = mapped_column(sa.ForeignKey("issued_documents.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(default=0)

@@ -106,6 +106,11 @@ class Registration(db.Model):
     guiding_agency: Mapped[Optional[str]] = mapped_column(sa.String(200))
     mofa_permit_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
     pledge_accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # The correspondent's explicit acknowledgement, at submission, that the programme starts sooner
+    # than the lead time allows (the reply may come too late); staff see it on the dossier.
+    short_notice_acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # "Duplicate this registration": the draft was started from this earlier registration.
+    copied_from_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("registrations.id", ondelete="SET NULL"))
 
     assigned_officer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"),
                                                                index=True)
@@ -183,6 +188,7 @@ class Registration(db.Model):
     notes: Mapped[list["InternalNote"]] = relationship(back_populates="registration", order_by="InternalNote.id",
                                                        cascade="all, delete-orphan")
     amends = relationship("Registration", remote_side=[id], foreign_keys=[amends_id])
+    copied_from = relationship("Registration", remote_side=[id], foreign_keys=[copied_from_id])
 
     __mapper_args__ = {"version_id_col": version}
 
