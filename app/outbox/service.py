@@ -14,6 +14,12 @@ A sender never starts sending a message whose lease is about to run out, so no o
 take it over while it is being sent. (SMTP itself can still duplicate: a server that accepted the
 message but whose "250" never arrived is retried. That is the protocol's at-least-once.)
 
+Attachments (the approval mail's letter and permits) are references to issued documents
+(OutboxAttachment), read from the document store when the message is sent: the outbox never
+holds a second copy of a PDF. A stored file that is missing or not the bytes issued does not hold
+the message back: it is sent without that file, says so at the top of its text, and keeps the
+reason in `last_error` (see `_attachments_for`).
+
 Failures are retried with capped exponential backoff (1, 2, 4... minutes, at most
 OUTBOX_MAX_BACKOFF_SECONDS) until OUTBOX_GIVE_UP_AFTER_HOURS after the message was queued; then
 it is marked failed, listed on the admin Outbox page and counted in the staff banner, until
@@ -22,24 +28,28 @@ it is marked failed, listed on the admin Outbox page and counted in the staff ba
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import smtplib
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app, g, render_template
 from flask_babel import force_locale
+from flask_babel import ngettext
 from flask_mail import Message
+from markupsafe import escape
 
 from app.audit.service import record_event
 from app.clock import utcnow
 from app.extensions import db
-from app.outbox.models import OutboxMessage
+from app.outbox.models import OutboxAttachment, OutboxMessage
 from app.outbox.smtp import open_connection
 
 log = logging.getLogger(__name__)
@@ -59,24 +69,44 @@ FAILING_AFTER = timedelta(minutes=30)
 
 # --- queueing (in the caller's transaction) ------------------------------------------------
 
-def queue_email(recipient: str, template: str, locale: str, subject, **context) -> OutboxMessage:
+def queue_email(recipient: str, template: str, locale: str, subject, *,
+                attachments: Sequence[tuple] | None = None, **context) -> OutboxMessage:
     """Render `templates/email/<template>.txt|.html` in `locale` and store it in the outbox.
 
     `subject` is a lazy string (lazy_gettext) so that it is translated here, in
     the recipient's language, not in the language of whoever caused the mail.
+
+    `attachments`: (issued document, file name) pairs, attached in that order when the message is
+    sent, read then from the document store; the templates get the names as `attached`.
     """
+    attachments = list(attachments or ())
+    for document, filename in attachments:
+        if document.id is None or not document.stored_name:
+            raise ValueError("only a stored issued document can be attached")
+        if not filename or "/" in filename:
+            raise ValueError(f"not a file name: {filename!r}")
     with force_locale(locale):
         message = OutboxMessage(
             recipient=recipient,
             subject=str(subject),
-            body_text=render_template(f"email/{template}.txt", **context),
-            body_html=render_template(f"email/{template}.html", subject=str(subject), **context),
+            body_text=render_template(f"email/{template}.txt", attached=[name for _, name in attachments], **context),
+            body_html=render_template(f"email/{template}.html", subject=str(subject),
+                                      attached=[name for _, name in attachments], **context),
             template=template,
             locale=locale,
         )
     db.session.add(message)
     db.session.flush()
+    _attach(message.id, [(document.id, filename) for document, filename in attachments])
     return message
+
+
+def _attach(message_id: int, attachments: list[tuple[int, str]]) -> None:
+    for position, (document_id, filename) in enumerate(attachments):
+        db.session.add(OutboxAttachment(message_id=message_id, issued_document_id=document_id,
+                                        filename=filename[:200], position=position))
+    if attachments:
+        db.session.flush()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -89,6 +119,13 @@ def backoff(attempts: int) -> timedelta:
 # --- sending (outside any request; the sender owns its transactions) --------------------------
 
 @dataclass
+class _ClaimedAttachment:
+    filename: str
+    stored_name: Optional[str]
+    sha256: Optional[str]
+
+
+@dataclass
 class _Claimed:
     id: int
     recipient: str
@@ -98,6 +135,8 @@ class _Claimed:
     trying_since: datetime
     attempts: int
     claimed_until: datetime
+    locale: str = "en"
+    attachments: list[_ClaimedAttachment] = field(default_factory=list)
 
 
 class _Unreachable(Exception):
@@ -136,7 +175,8 @@ def send_due(*, ignore_backoff: bool = False, message_ids: list[int] | None = No
                     failed += 1
                     continue
                 try:
-                    connection.deliver(_mail_message(message))
+                    mail, not_attached = _mail_message(message)
+                    connection.deliver(mail)
                 except Exception as error:  # refused, timed out, recipient rejected, dropped
                     connection.close(polite=False)
                     _record_failure(message, token, error)
@@ -144,7 +184,7 @@ def send_due(*, ignore_backoff: bool = False, message_ids: list[int] | None = No
                     if _is_unreachable(error, connection):
                         unreachable = error
                 else:
-                    _record_success(message, token)
+                    _record_success(message, token, not_attached)
                     sent += 1
             if unreachable is not None:
                 break
@@ -197,21 +237,92 @@ def _claim(count: int, ignore_backoff: bool, message_ids: list[int] | None) -> t
         rows = db.session.execute(
             sa.select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
                       OutboxMessage.body_html, OutboxMessage.retried_at, OutboxMessage.created_at,
-                      OutboxMessage.attempts)
+                      OutboxMessage.attempts, OutboxMessage.locale)
             .where(OutboxMessage.claim_token == token).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         ).all()
+        attachments = _claimed_attachments([row.id for row in rows])
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return token, [_Claimed(id=row.id, recipient=row.recipient, subject=row.subject, body_text=row.body_text,
                             body_html=row.body_html, trying_since=row.retried_at or row.created_at,
-                            attempts=row.attempts, claimed_until=until) for row in rows]
+                            attempts=row.attempts, claimed_until=until, locale=row.locale,
+                            attachments=attachments.get(row.id, [])) for row in rows]
 
 
-def _mail_message(message: _Claimed) -> Message:
-    return Message(subject=message.subject, recipients=[message.recipient], body=message.body_text,
-                   html=message.body_html, sender=current_app.config["MAIL_DEFAULT_SENDER"])
+def _claimed_attachments(message_ids: list[int]) -> dict[int, list[_ClaimedAttachment]]:
+    """Where each claimed message's attachments are stored: one query for the batch, in the claim's
+    transaction, so that sending reads only files."""
+    from app.documents.models import IssuedDocument
+
+    if not message_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(OutboxAttachment.message_id, OutboxAttachment.filename, IssuedDocument.stored_name,
+                  IssuedDocument.sha256)
+        .join(IssuedDocument, IssuedDocument.id == OutboxAttachment.issued_document_id)
+        .where(OutboxAttachment.message_id.in_(message_ids))
+        .order_by(OutboxAttachment.message_id, OutboxAttachment.position, OutboxAttachment.id)
+    ).all()
+    found: dict[int, list[_ClaimedAttachment]] = {}
+    for row in rows:
+        found.setdefault(row.message_id, []).append(_ClaimedAttachment(row.filename, row.stored_name, row.sha256))
+    return found
+
+
+def _mail_message(message: _Claimed) -> tuple[Message, list[str]]:
+    """The message to send, and what could not be attached: (file name, reason) as text."""
+    contents, missing = _attachments_for(message)
+    body_text, body_html = message.body_text, message.body_html
+    if missing:
+        body_text, body_html = _with_missing_note(message, [name for name, _reason in missing])
+    mail = Message(subject=message.subject, recipients=[message.recipient], body=body_text, html=body_html,
+                   sender=current_app.config["MAIL_DEFAULT_SENDER"])
+    for filename, content in contents:
+        mail.attach(filename=filename, content_type="application/pdf", data=content)
+    return mail, [f"{name} ({reason})" for name, reason in missing]
+
+
+def _attachments_for(message: _Claimed) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """The attachments' bytes, read from the document store now; and those that could not be read.
+
+    A missing, unreadable or altered file (its SHA-256 is not the one issued) is left out and the
+    message is sent anyway, saying so, rather than failing and being retried: the mail tells a
+    correspondent that the province has replied, within a legal deadline, and the files are also on
+    the registration page it links to. A file gone from the store does not come back by waiting,
+    so a retry would only hold the decision back for OUTBOX_GIVE_UP_AFTER_HOURS and then give up;
+    the reason is logged as an error and kept in the message's `last_error` (the admin Outbox
+    page), so that someone restores the file.
+    """
+    from app.documents.bundle import verified_bytes
+
+    contents, missing = [], []
+    for attachment in message.attachments:
+        try:
+            contents.append((attachment.filename, verified_bytes(attachment.stored_name, attachment.sha256)))
+        except (OSError, ValueError) as error:
+            reason = f"{type(error).__name__}: {error}"
+            log.error("outbox: message %s is sent without %r: %s", message.id, attachment.filename, reason)
+            missing.append((attachment.filename, reason))
+    return contents, missing
+
+
+def _with_missing_note(message: _Claimed, names: list[str]) -> tuple[str, Optional[str]]:
+    """The bodies with a note at the top, in the recipient's language, naming the files left out."""
+    with force_locale(message.locale):
+        note = ngettext(
+            "This file could not be attached to this message. Please download it from the registration page:",
+            "These files could not be attached to this message. Please download them from the registration page:",
+            len(names))
+    text = note + "\n" + "\n".join(f"- {name}" for name in names) + "\n\n" + message.body_text
+    html = message.body_html
+    if html is not None:
+        block = (f'<p style="border-left: 4px solid #dc3545; padding-left: 8px;"><strong>{escape(note)}</strong><br>'
+                 + "<br>".join(str(escape(name)) for name in names) + "</p>")
+        opening = re.search(r"<body[^>]*>", html)
+        html = html[:opening.end()] + block + html[opening.end():] if opening else block + html
+    return text, html
 
 
 def _ours(message_id: int, token: str):
@@ -228,9 +339,10 @@ def _write(statement) -> int:
     return rowcount
 
 
-def _record_success(message: _Claimed, token: str) -> None:
+def _record_success(message: _Claimed, token: str, not_attached: list[str] = ()) -> None:
+    note = ("sent without " + "; ".join(not_attached))[:2000] if not_attached else None
     if not _write(_ours(message.id, token).values(
-            sent_at=utcnow(), attempts=OutboxMessage.attempts + 1, last_error=None, claimed_until=None,
+            sent_at=utcnow(), attempts=OutboxMessage.attempts + 1, last_error=note, claimed_until=None,
             claim_token=None)):
         log.error("outbox: message %s was sent after its claim was lost", message.id)
 
@@ -314,6 +426,11 @@ def resend(message_id: int, actor=None) -> OutboxMessage:
                                body_html=message.body_html, template=message.template, locale=message.locale)
         db.session.add(queued)
         db.session.flush()
+        # The copy carries the same documents (its text names them).
+        _attach(queued.id, list(db.session.execute(
+            sa.select(OutboxAttachment.issued_document_id, OutboxAttachment.filename)
+            .where(OutboxAttachment.message_id == message.id)
+            .order_by(OutboxAttachment.position, OutboxAttachment.id)).tuples()))
     if actor is not None:
         record_event("outbox.resent", actor=actor, subject=message,
                      after={"recipient": message.recipient, "template": message.template, "queued_id": queued.id})

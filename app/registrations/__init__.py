@@ -8,6 +8,7 @@ bp = Blueprint("registrations", __name__)
 
 def init_app(app):
     from app.registrations import cli, labels, models, queue, routes, routes_consultations, routes_dossier  # noqa: F401
+    from app.registrations import routes_documents  # noqa: F401
 
     app.register_blueprint(bp)
     register_action_labels(labels.TIMELINE_LABELS)
