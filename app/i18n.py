@@ -26,6 +26,14 @@ def day(value) -> str:
     return format_date(value, DATE_PATTERNS.get(str(get_locale()), DATE_PATTERNS["en"]))
 
 
+def long_day(value) -> str:
+    """A date in words, weekday first (Thứ Hai, 14 tháng 12, 2026 / Monday, 14 December 2026): under
+    a date field, so nobody mistakes 03/04 for 4 March."""
+    if value is None or not hasattr(value, "isoweekday"):
+        return ""
+    return format_date(value, "full")
+
+
 def number(value) -> str:
     """A number with the language's separators: 1.234.567 in Vietnamese, 1,234,567 in English."""
     if value is None:
@@ -55,6 +63,7 @@ def select_timezone() -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(when)
     app.add_template_filter(day)
+    app.add_template_filter(long_day)
     app.add_template_filter(number)
 
     @app.context_processor

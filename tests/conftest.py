@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import ipaddress
 import os
 import secrets
@@ -427,18 +428,34 @@ def make_outlet(app):
     return factory
 
 
+@functools.cache
+def _portrait_png() -> bytes:
+    """A 360x480 portrait, the shape and size a permit photo needs."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (360, 480), (200, 170, 150)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 @pytest.fixture
 def make_crew_member(app):
-    def factory(outlet, *, full_name="Ingrid Larsen", nationality="NO", passport_expiry=None, role=None):
+    def factory(outlet, *, full_name="Ingrid Larsen", nationality="NO", passport_expiry=None, role=None,
+                photo=True):
+        """A crew member with a portrait photo (a registration cannot be submitted without one)."""
         from datetime import timedelta
 
         from app.outlets.models import CrewMember, CrewRole
+        from app.uploads import store_bytes
 
         with app.app_context():
             member = CrewMember(outlet_id=outlet.id, full_name=full_name, nationality=nationality,
                                 date_of_birth=date(1985, 4, 12), passport_number="N" + secrets.token_hex(3).upper(),
                                 passport_expiry=passport_expiry or local_today() + timedelta(days=3 * 365),
                                 role=role or CrewRole.reporter, press_card_number="PC-77")
+            if photo:
+                stored = store_bytes(_portrait_png(), f"{full_name}.png")
+                member.photo_stored_name, member.photo_content_type = stored.stored_name, stored.content_type
             _db.session.add(member)
             _db.session.commit()
             _db.session.refresh(member)

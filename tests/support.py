@@ -4,6 +4,9 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+from html.parser import HTMLParser
+
+from werkzeug.datastructures import MultiDict
 
 from tests.conftest import TEST_PASSWORD
 
@@ -102,3 +105,56 @@ def decide(registration, officer, leader, proposal=None, **fields):
         service.approve(leader, registration, None)
     else:
         service.refuse(leader, registration, None)
+
+
+class _FormReader(HTMLParser):
+    """The fields a browser would send for one <form> of a page, buttons aside."""
+
+    def __init__(self, form_id: str):
+        super().__init__(convert_charrefs=True)
+        self.form_id, self.inside, self.fields = form_id, False, []
+        self._textarea = self._select = None
+        self._selected_option = self._first_option = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self.inside = attributes.get("id") == self.form_id
+        if not self.inside:
+            return
+        name = attributes.get("name")
+        if tag == "input" and name and attributes.get("type", "text") not in ("submit", "button", "file", "image"):
+            if attributes.get("type") in ("checkbox", "radio") and "checked" not in attributes:
+                return
+            self.fields.append((name, attributes.get("value", "on" if attributes.get("type") == "checkbox" else "")))
+        elif tag == "textarea" and name:
+            self._textarea = [name, ""]
+        elif tag == "select" and name:
+            self._select, self._selected_option, self._first_option = name, None, None
+        elif tag == "option" and self._select is not None:
+            if self._first_option is None:
+                self._first_option = attributes.get("value", "")
+            if "selected" in attributes:
+                self._selected_option = attributes.get("value", "")
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea" and self._textarea is not None:
+            self.fields.append((self._textarea[0], self._textarea[1].removeprefix("\n")))
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            chosen = self._selected_option if self._selected_option is not None else self._first_option
+            self.fields.append((self._select, chosen or ""))
+            self._select = None
+
+
+def form_fields(html: str, form_id: str) -> MultiDict:
+    """What submitting the form `form_id` of `html` sends, as the page renders it (no button pressed)."""
+    reader = _FormReader(form_id)
+    reader.feed(html)
+    return MultiDict(reader.fields)

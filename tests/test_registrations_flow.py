@@ -21,7 +21,7 @@ from tests.support import login, post_form, propose
 
 def png_bytes() -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (60, 80), (200, 180, 150)).save(buffer, "PNG")
+    Image.new("RGB", (330, 440), (200, 180, 150)).save(buffer, "PNG")  # a permit photo: 3:4, at least 319 x 425
     return buffer.getvalue()
 
 
@@ -304,9 +304,17 @@ def test_lead_time_is_a_warning_not_a_refusal(client, db, make_registration):
     data = registration_form(registration.id, stored.version, [str(stored.crew_members[0].id)],
                              stored.itinerary[0].place_id, stored.start_date, send="Submit")
     data["itinerary-1-day"] = stored.start_date.isoformat()
+    # It needs an explicit acknowledgement of the risk, named in the summary at the top.
+    response = post_form(client, f"/registrations/{registration.id}/edit", data)
+    assert response.status_code == 422
+    assert 'href="#short_notice_accepted"' in response.get_data(as_text=True)
+    stored = db.session.get(Registration, registration.id)
+    assert stored.status is Status.draft and stored.short_notice_acknowledged_at is None
+    data.update(version=str(stored.version), short_notice_accepted="y")
     response = post_form(client, f"/registrations/{registration.id}/edit", data)
     assert response.status_code == 302
-    assert db.session.get(Registration, registration.id).status is Status.submitted
+    stored = db.session.get(Registration, registration.id)
+    assert stored.status is Status.submitted and stored.short_notice_acknowledged_at is not None
 
 
 def test_a_stale_form_gets_a_conflict_and_changes_nothing(app, client, db, make_registration, make_user):

@@ -7,9 +7,9 @@ import os
 import sqlalchemy as sa
 from PIL import Image
 
-from app.registrations.models import Attachment, Status
+from app.registrations.models import Attachment, Registration, Status
 from tests.conftest import TINY_PDF
-from tests.support import login, post_form
+from tests.support import form_fields, login, post_form
 
 
 def upload(client, registration_id, content: bytes, filename: str, kind="passport", **kwargs):
@@ -186,7 +186,7 @@ def test_a_replaced_crew_photo_is_deleted_after_the_commit(app, client, db, make
 
     def send_photo(colour: str):
         buffer = io.BytesIO()
-        Image.new("RGB", (300, 400), colour).save(buffer, "JPEG")
+        Image.new("RGB", (450, 600), colour).save(buffer, "JPEG")  # a permit photo: 3:4, at least 319 x 425
         buffer.seek(0)
         data = {"full_name": member.full_name, "nationality": member.nationality,
                 "date_of_birth": member.date_of_birth.isoformat(), "role": member.role.name,
@@ -209,21 +209,67 @@ def test_a_replaced_crew_photo_is_deleted_after_the_commit(app, client, db, make
 
 def test_remove_on_the_form_as_the_page_renders_it_removes_the_attachment_and_says_so(app, client, db,
                                                                                      make_registration):
-    """The page's own Remove form (all its hidden fields, nothing added by the test) works."""
-    import re
-
+    """The page's own form, as rendered, with its "Yes, remove" button: the attachment goes, the
+    page says so, and what was typed (not yet saved) is saved, not lost."""
     registration, correspondent = make_registration(Status.draft)
     login(client, correspondent.email)
     attachment = db.session.scalars(sa.select(Attachment).where(Attachment.registration_id == registration.id)).first()
-    action = f"/registrations/{registration.id}/attachments/{attachment.id}/remove"
     page = client.get(f"/registrations/{registration.id}/edit").get_data(as_text=True)
-    form = re.search(r'<form[^>]*action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', page, re.S).group(1)
-    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
-    assert "version" in fields
-    response = client.post(action, data=fields, follow_redirects=True)
+    assert f'name="remove_attachment" value="{attachment.id}"' in page
+    fields = form_fields(page, "registration-form")
+    assert "version" in fields and "csrf_token" in fields
+    fields["purpose"] = "Typed just before removing the file"
+    fields["remove_attachment"] = str(attachment.id)
+    response = client.post(f"/registrations/{registration.id}/edit", data=fields, follow_redirects=True)
     assert response.status_code == 200
     assert f"Removed: {attachment.original_filename}." in response.get_data(as_text=True)
     assert db.session.get(Attachment, attachment.id) is None
+    assert db.session.get(Registration, registration.id).purpose == "Typed just before removing the file"
+
+
+def test_attaching_before_saving_keeps_what_was_typed(app, client, db, make_registration):
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    fields = form_fields(client.get(f"/registrations/{registration.id}/edit").get_data(as_text=True),
+                         "registration-form")
+    fields["purpose"], fields["attachment_kind"] = "A purpose typed, never saved", "press_card"
+    fields["attach"] = "Attach the file"
+    data = fields.to_dict(flat=False)
+    data["attachment_file"] = (io.BytesIO(TINY_PDF), "press card.pdf")
+    response = client.post(f"/registrations/{registration.id}/edit", data=data, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Attached: press card.pdf." in body
+    assert "A purpose typed, never saved" in body
+    stored = db.session.get(Registration, registration.id)
+    assert stored.purpose == "A purpose typed, never saved"
+    assert "press card.pdf" in {attachment.original_filename for attachment in stored.attachments}
+
+
+def test_a_refused_file_still_saves_what_was_typed(app, client, db, make_registration):
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    fields = form_fields(client.get(f"/registrations/{registration.id}/edit").get_data(as_text=True),
+                         "registration-form")
+    fields["content"], fields["attach"] = "Typed before a bad file", "Attach the file"
+    data = fields.to_dict(flat=False)
+    data["attachment_file"] = (io.BytesIO(b"MZ not a document"), "virus.exe")
+    response = client.post(f"/registrations/{registration.id}/edit", data=data, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert "The file was not attached" in body and "Typed before a bad file" in body
+    assert db.session.get(Registration, registration.id).content == "Typed before a bad file"
+
+
+def test_attachment_kinds_offer_the_first_missing_required_one_first(app, client, db, make_registration):
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    first = db.session.scalars(sa.select(Attachment).where(Attachment.registration_id == registration.id)
+                               .order_by(Attachment.id)).first()
+    fields = form_fields(client.get(f"/registrations/{registration.id}/edit").get_data(as_text=True),
+                         "registration-form")
+    fields["remove_attachment"] = str(first.id)
+    client.post(f"/registrations/{registration.id}/edit", data=fields)
+    page = client.get(f"/registrations/{registration.id}/edit").get_data(as_text=True)
+    assert form_fields(page, "registration-form")["attachment_kind"] == first.kind.name
 
 
 def test_a_stale_remove_form_says_nothing_was_removed(app, client, db, make_registration):

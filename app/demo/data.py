@@ -298,7 +298,7 @@ def load_demo_registrations() -> int:
         db.session.flush()
         if final == "draft":
             continue
-        service.submit(author, registration, None)
+        service.submit(author, registration, None, short_notice_accepted=True)  # the demo knows the risk
         if final == "withdrawn":
             service.withdraw(author, registration, None)
             continue
@@ -359,7 +359,7 @@ def load_demo_registrations() -> int:
             amendment.end_date += timedelta(days=1)  # one more day of filming
             amendment.pledge_accepted_at = utcnow()  # the pledge is given again for each revision
             db.session.flush()
-            service.submit(author, amendment, None)
+            service.submit(author, amendment, None, short_notice_accepted=True)
             service.assign(officer, amendment, officer, None)
             service.propose_decision(officer, amendment, demo_draft(amendment, Proposal.approve), None)
             service.approve(leader, amendment, None)

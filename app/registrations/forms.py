@@ -8,17 +8,24 @@ from wtforms import (BooleanField, DateField, FieldList, FormField, RadioField,
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import Form, SubForm, VersionField
+from app.forms import MAX_INTEGER, Form, SubForm, VersionField
 from app.outlets.forms import enum_choices
-from app.registrations.labels import ATTACHMENT_KIND_NAMES, KIND_LABELS, OPINION_LABELS, PROPOSAL_LABELS
-from app.registrations.models import AttachmentKind, Opinion, Proposal, RegistrationKind
+from app.registrations.labels import ATTACHMENT_KIND_NAMES, OPINION_LABELS, PROPOSAL_LABELS
+from app.registrations.models import AttachmentKind, Opinion, Proposal
 
 LONG_TEXT = 10_000
 SHORT_TEXT = 200
 
 
 def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+    """An id from a list, or None; a number no row can have is refused (the field says the choice is
+    not valid) rather than sent to the database, which cannot hold it."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)
+    if not 0 < number <= MAX_INTEGER:
+        raise ValueError("not an id")
+    return number
 
 
 def _not_too_far_ahead(field) -> None:
@@ -46,7 +53,10 @@ class ItineraryItemForm(SubForm):
 
 
 class RegistrationForm(Form):
-    kind = RadioField(_l("Who is registering"), validators=[DataRequired()])
+    """The correspondent's whole registration, attachments included: every button of the form
+    (attach, remove, add or move a day, add a crew member) also saves the draft as typed.
+    The kind (resident office or not) is not asked: it comes from the outlet profile."""
+
     mofa_permit_number = StringField(_l("MOFA press permit number"), validators=[Optional(), Length(max=64)],
                                      description=_l("Non-resident reporters: the number of the permit issued by "
                                                     "the Ministry of Foreign Affairs (form 01/BC-BNG)."))
@@ -64,21 +74,53 @@ class RegistrationForm(Form):
     has_drone = BooleanField(_l("We plan to fly a drone"))
     drone_permit_reference = StringField(_l("Drone flight permit reference"),
                                          validators=[Optional(), Length(max=100)],
-                                         description=_l("Flying needs a separate flight permit."))
+                                         description=_l("Flying needs a separate flight permit. "
+                                                        "Required if you fly a drone."))
     guiding_agency = StringField(_l("Guiding agency"), validators=[Optional(), Length(max=SHORT_TEXT)])
+    attachment_kind = SelectField(_l("Document"), validators=[Optional()], validate_choice=False)
+    attachment_file = FileField(_l("File (PDF, JPEG or PNG)"), validators=[Optional()])
+    attach = SubmitField(_l("Attach the file"))
+    # The button of each attachment's "Yes, remove" carries that attachment's id.
+    remove_attachment = StringField(validators=[Optional(), Length(max=12)])
     pledge = BooleanField(_l("We will carry out only the approved programme, respect Vietnamese law and the "
                              "conditions of the approval, and report what we publish."))
+    short_notice_accepted = BooleanField(_l("We understand: the reply may come after our first day, and we will "
+                                            "not start reporting in the province before we have it."))
     version = VersionField()
     add_item = SubmitField(_l("Add a day to the itinerary"))
+    add_crew_member = SubmitField(_l("Save and add a new crew member"))
     save = SubmitField(_l("Save draft"))
     send = SubmitField(_l("Submit to the province"))
 
-    def __init__(self, *args, place_choices=(), crew_choices=(), **kwargs):
+    def __init__(self, *args, place_choices=(), crew_choices=(), attachment_choices=(), earliest=None, latest=None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = enum_choices(RegistrationKind, KIND_LABELS)
         self.crew_member_ids.choices = list(crew_choices)
+        self.attachment_kind.choices = list(attachment_choices) or enum_choices(AttachmentKind,
+                                                                                ATTACHMENT_KIND_NAMES)
+        self._place_choices = [SelectChoice("", _l("Another place (type it)"))] + list(place_choices)
+        self._date_bounds = {name: value.isoformat() for name, value in (("min", earliest), ("max", latest)) if value}
         for entry in self.itinerary:
-            entry.form.place_id.choices = [SelectChoice("", _l("Another place (type it)"))] + list(place_choices)
+            self._prepare_day(entry)
+        for date_field in (self.start_date, self.end_date):
+            self._bound(date_field)
+
+    def _bound(self, date_field) -> None:
+        """The browser's date picker offers only the sane window (the server checks it too)."""
+        date_field.render_kw = {**(date_field.render_kw or {}), **self._date_bounds}
+
+    def _prepare_day(self, entry) -> None:
+        entry.form.place_id.choices = self._place_choices
+        self._bound(entry.form.day)
+
+    def append_day(self) -> None:
+        """An empty itinerary day on the page (stored only when the draft is saved)."""
+        self.itinerary.append_entry()
+        self._prepare_day(self.itinerary[-1])
+
+    def removed_attachment_id(self) -> int | None:
+        value = (self.remove_attachment.data or "").strip()
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else None
 
     def validate_start_date(self, field):
         _not_too_far_ahead(field)
@@ -98,12 +140,13 @@ class RegistrationForm(Form):
 
 
 class NewRegistrationForm(Form):
-    kind = RadioField(_l("Who is registering"), validators=[DataRequired()])
+    """Start a draft: nothing to choose, the kind comes from the outlet profile."""
+
     submit = SubmitField(_l("Start the registration"))
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kind.choices = enum_choices(RegistrationKind, KIND_LABELS)
+
+class DuplicateForm(Form):
+    submit = SubmitField(_l("Duplicate this registration"))
 
 
 class VersionedForm(Form):

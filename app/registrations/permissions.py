@@ -26,6 +26,8 @@ RULES: dict[str, Rule] = {
     "resubmit": Rule(CORRESPONDENT, frozenset({Status.needs_info})),
     "withdraw": Rule(CORRESPONDENT, frozenset({Status.draft, Status.submitted, Status.needs_info})),
     "amend": Rule(CORRESPONDENT, frozenset({Status.approved})),
+    # A new draft from an earlier registration, whatever became of it (not from a draft: edit that).
+    "duplicate": Rule(CORRESPONDENT, frozenset(Status) - {Status.draft}),
     "message": Rule(CORRESPONDENT | REVIEWERS, OPEN | {Status.approved}),
     "assign": Rule(REVIEWERS, OPEN),
     "request_info": Rule(REVIEWERS, frozenset({Status.in_review})),
@@ -42,7 +44,7 @@ RULES: dict[str, Rule] = {
 
 ACTION_NAMES = {
     "edit": _l("edit"), "submit": _l("submit"), "resubmit": _l("resubmit"), "withdraw": _l("withdraw"),
-    "amend": _l("ask for an amendment"), "message": _l("send a message"), "assign": _l("assign"),
+    "amend": _l("ask for an amendment"), "duplicate": _l("duplicate"), "message": _l("send a message"), "assign": _l("assign"),
     "request_info": _l("request information"), "consult": _l("record a consultation"),
     "draft": _l("draft the decision"), "propose": _l("propose a decision"),
     "return": _l("return to the officer"), "preview": _l("preview the documents"), "approve": _l("approve"), "refuse": _l("refuse"),

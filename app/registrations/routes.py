@@ -5,6 +5,7 @@ commit, then redirect or render. Every rule lives in service.py.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from app.places.models import Place
 from app.products import service as product_service
 from app.products.models import Product
 from app.registrations import bp, service
-from app.registrations.forms import (AssignForm, AttachmentForm, ConsultationAnswerForm, ConsultationForm,
+from app.registrations.forms import (AssignForm, AttachmentForm, DuplicateForm, ConsultationAnswerForm, ConsultationForm,
                                      DecideForm, DraftDecisionForm, MessageForm, NewRegistrationForm,
                                      RegistrationForm, RequestInfoForm, ReturnForm, RevokeForm, SimpleActionForm,
                                      StaffMessageForm)
@@ -62,7 +63,8 @@ def _place_choices() -> list[SelectChoice]:
     locale = _locale()
     places = db.session.scalars(sa.select(Place).where(Place.active.is_(True)))
     border = _("border area")
-    return [SelectChoice(place.id, place.name(locale) + (f" ({border})" if place.border_area else ""))
+    return [SelectChoice(place.id, place.name(locale) + (f" ({border})" if place.border_area else ""),
+                         render_kw={"data-border": "true"} if place.border_area else {})
             for place in sorted(places, key=lambda place: place.name(locale))]
 
 
@@ -94,20 +96,21 @@ def mine():
 @bp.route("/registrations/new", methods=["GET", "POST"])
 @correspondent_required
 def new():
+    """One button: the kind comes from the outlet profile, the rest is the registration form."""
     if current_user.outlet_id is None:
         flash(_("Describe your outlet first: a registration is made in its name."), "info")
         return redirect(url_for("outlets.outlet"))
     form = NewRegistrationForm()
+    kind = service.kind_for_outlet(current_user.outlet)
     if form.validate_on_submit():
-        registration = service.create_draft(current_user, RegistrationKind[form.kind.data])
+        registration = service.create_draft(current_user, kind)
         db.session.commit()
         return redirect(url_for("registrations.edit", registration_id=registration.id))
-    return render_template("registrations/new.html", form=form)
+    return render_template("registrations/new.html", form=form, kind=kind)
 
 
 def _fill_form(form: RegistrationForm, registration: Registration) -> None:
-    """What `obj=` cannot fill: enum names, the chosen crew, the pledge, the version seen."""
-    form.kind.data = registration.kind.name
+    """What `obj=` cannot fill: the chosen crew, the pledge, the version seen."""
     form.crew_member_ids.data = [member.id for member in registration.crew_members]
     form.pledge.data = registration.pledge_accepted_at is not None
     form.version.data = registration.version
@@ -137,10 +140,11 @@ def _entries_after_buttons(form: RegistrationForm) -> tuple[list[service.Itinera
     return entries, used
 
 
-def _draft_data(form: RegistrationForm, itinerary: list[service.ItineraryEntry]) -> service.DraftData:
+def _draft_data(form: RegistrationForm, registration: Registration,
+                itinerary: list[service.ItineraryEntry]) -> service.DraftData:
     return service.DraftData(
-        kind=RegistrationKind[form.kind.data], purpose=form.purpose.data or "", content=form.content.data or "",
-        start_date=form.start_date.data, end_date=form.end_date.data,
+        kind=service.kind_for_outlet(registration.outlet), purpose=form.purpose.data or "",
+        content=form.content.data or "", start_date=form.start_date.data, end_date=form.end_date.data,
         interview_questions=form.interview_questions.data or "", publication_plan=form.publication_plan.data or "",
         equipment=form.equipment.data or "", has_drone=form.has_drone.data,
         drone_permit_reference=form.drone_permit_reference.data, guiding_agency=form.guiding_agency.data,
@@ -148,50 +152,120 @@ def _draft_data(form: RegistrationForm, itinerary: list[service.ItineraryEntry])
         crew_member_ids=form.crew_member_ids.data or [], itinerary=itinerary)
 
 
+def _missing_attachment_kinds(registration: Registration) -> list[AttachmentKind]:
+    from flask import current_app
+
+    present = {attachment.kind for attachment in registration.attachments}
+    return [AttachmentKind[name] for name in current_app.config["REQUIRED_ATTACHMENTS"][registration.kind.name]
+            if AttachmentKind[name] not in present]
+
+
+def _attachment_choices(registration: Registration) -> list[SelectChoice]:
+    """Every kind of document, the required ones still missing first (in the configured order)."""
+    from app.registrations.labels import ATTACHMENT_KIND_NAMES
+
+    missing = _missing_attachment_kinds(registration)
+    ordered = missing + [kind for kind in AttachmentKind if kind not in missing]
+    return [SelectChoice(kind.name, str(ATTACHMENT_KIND_NAMES[kind])) for kind in ordered]
+
+
+def _registration_form(registration: Registration, **kwargs) -> RegistrationForm:
+    today = service.local_today()
+    return RegistrationForm(place_choices=_place_choices(), crew_choices=_crew_choices(registration),
+                            attachment_choices=_attachment_choices(registration),
+                            earliest=today, latest=service.latest_programme_day(today), **kwargs)
+
+
+# Where the error summary's link for a problem goes, when it is not the field of that name.
+PROBLEM_ANCHORS = {"crew_member_ids": "crew", "itinerary": "itinerary", "attachments": "attachment_kind"}
+
+
+def _error_summary(form: RegistrationForm, problems: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(anchor, message) for each error of the page, in the form's order: the summary at the top
+    links each one to its field."""
+    summary = []
+    for field in form:
+        if field.name == "itinerary":
+            for number, entry in enumerate(field, start=1):
+                for sub in entry.form:
+                    summary += [(sub.id, _("Day %(number)d, %(field)s: %(message)s", number=number,
+                                           field=sub.label.text.lower(), message=message)) for message in sub.errors]
+            summary += [("itinerary", str(message)) for message in field.errors if isinstance(message, str)]
+        elif field.errors:
+            summary += [(PROBLEM_ANCHORS.get(field.name, field.id), str(message)) for message in field.errors]
+    for name in ("itinerary", "attachments"):
+        summary += [(PROBLEM_ANCHORS[name], message) for message in problems.get(name, [])]
+    return summary
+
+
 def _edit_page(form, registration, status=200, problems=None):
-    for name, messages in (problems or {}).items():
-        if name in form:
+    problems = problems or {}
+    for name, messages in problems.items():
+        if name in form and name != "itinerary":
             form[name].errors = list(form[name].errors) + messages
-    return render_template("registrations/edit.html", form=form, registration=registration,
-                           problems=problems or {}, attachment_form=AttachmentForm(),
-                           remove_form=SimpleActionForm(version=registration.version),
+    if form.attachment_kind.data is None and form.attachment_kind.choices:
+        form.attachment_kind.data = form.attachment_kind.choices[0].value
+    places = {place.id: place for place in db.session.scalars(sa.select(Place).where(Place.border_area.is_(True)))}
+    return render_template("registrations/edit.html", form=form, registration=registration, problems=problems,
+                           error_summary=_error_summary(form, problems), border_place_ids=set(places),
+                           missing_attachments=_missing_attachment_kinds(registration),
+                           crew_without_photo=set(db.session.scalars(sa.select(CrewMember.id).where(
+                               CrewMember.outlet_id == registration.outlet_id,
+                               CrewMember.photo_stored_name.is_(None)))),
+                           kind=service.kind_for_outlet(registration.outlet),
                            warning=service.lead_time_warning(registration)), status
 
 
 @bp.route("/registrations/<int:registration_id>/edit", methods=["GET", "POST"])
+@upload_rate_limited
 @correspondent_required
 def edit(registration_id: int):
+    """The registration form. Every button saves the draft as typed first, then does its own part:
+    attach or remove a file, add, remove or move a day, go and add a crew member, or submit."""
     registration = _load(registration_id)
     if "edit" not in allowed_actions(current_user, registration):
         flash(_("This registration can no longer be edited."), "warning")
         return redirect(url_for("registrations.detail", registration_id=registration.id))
-    choices = {"place_choices": _place_choices(), "crew_choices": _crew_choices(registration)}
     if request.method == "GET":
-        form = RegistrationForm(formdata=None, obj=registration, **choices)
+        form = _registration_form(registration, formdata=None, obj=registration)
         _fill_form(form, registration)
+        if not registration.itinerary:  # one day to fill in at once (kept only when saved)
+            form.append_day()
         return _edit_page(form, registration)[0]
-    form = RegistrationForm(**choices)
+    form = _registration_form(registration)
     if not form.validate():
+        if form.attachment_file.data and getattr(form.attachment_file.data, "filename", ""):
+            flash(_("The file was not attached: correct the errors below, then choose it again."), "warning")
         return _edit_page(form, registration, 422)
     itinerary, button_used = _entries_after_buttons(form)
     try:
-        service.save_draft(current_user, registration, _draft_data(form, itinerary), int(form.version.data or 0))
+        service.save_draft(current_user, registration, _draft_data(form, registration, itinerary),
+                           int(form.version.data or 0))
     except service.RegistrationError as error:
         db.session.rollback()
         flash(str(error), "danger")
         return _edit_page(form, registration, error.status)
     db.session.commit()
+    edit_url = url_for("registrations.edit", registration_id=registration.id)
+    if form.attach.data:
+        return _attach_from_form(form, registration)
+    removed = form.removed_attachment_id()
+    if removed is not None:
+        return _remove_from_form(registration, removed)
+    if form.add_crew_member.data:
+        flash(_("Draft saved. Add the crew member; you come back to the registration afterwards."), "success")
+        return redirect(url_for("outlets.new_crew_member", next=edit_url))
     if button_used or form.save.data or not form.send.data:
         flash(_("Draft saved."), "success")
-        anchor = "itinerary" if button_used else None
-        return redirect(url_for("registrations.edit", registration_id=registration.id, _anchor=anchor))
+        return redirect(url_for("registrations.edit", registration_id=registration.id,
+                                _anchor="itinerary" if button_used else None))
     action = service.resubmit if registration.status is Status.needs_info else service.submit
     try:
-        action(current_user, registration, registration.version)
+        action(current_user, registration, registration.version, short_notice_accepted=form.short_notice_accepted.data)
     except service.Incomplete as incomplete:
         db.session.rollback()
-        form.version.data = registration.version
-        flash(str(incomplete), "danger")
+        form.version.data = registration.version  # the draft was saved: the page holds the saved version
+        flash(_("Draft saved, but not submitted yet: see what is missing below."), "warning")
         return _edit_page(form, registration, 422, incomplete.problems)
     except service.RegistrationError as error:
         db.session.rollback()
@@ -200,6 +274,46 @@ def edit(registration_id: int):
     db.session.commit()
     flash(_("Submitted. The province replies by %(due)s.", due=day(registration.due_date)), "success")
     return redirect(url_for("registrations.detail", registration_id=registration.id))
+
+
+def _attach_from_form(form: RegistrationForm, registration: Registration):
+    """The "Attach the file" button: the draft is saved (committed) already, so a refused file loses nothing."""
+    back = url_for("registrations.edit", registration_id=registration.id, _anchor="attachments")
+    upload = form.attachment_file.data
+    if not getattr(upload, "filename", ""):
+        flash(_("Draft saved. Choose a file to attach, then press \"Attach the file\"."), "warning")
+        return redirect(back, 303)
+    if form.attachment_kind.data not in AttachmentKind.__members__:
+        flash(_("Draft saved. Choose what the document is, then attach it again."), "warning")
+        return redirect(back, 303)
+    try:
+        attachment = service.add_attachment(current_user, registration, AttachmentKind[form.attachment_kind.data],
+                                            upload)
+    except (UploadError, service.RegistrationError) as error:
+        db.session.rollback()
+        flash(_("Draft saved. The file was not attached: %(reason)s", reason=str(error)), "danger")
+        return redirect(back, 303)
+    db.session.commit()
+    flash(_("Draft saved. Attached: %(file)s.", file=attachment.original_filename), "success")
+    return redirect(back, 303)
+
+
+def _remove_from_form(registration: Registration, attachment_id: int):
+    back = url_for("registrations.edit", registration_id=registration.id, _anchor="attachments")
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.registration_id != registration.id:
+        flash(_("Draft saved. That attachment was already removed."), "warning")
+        return redirect(back, 303)
+    name = attachment.original_filename
+    try:
+        service.remove_attachment(current_user, attachment)
+    except service.RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(back, 303)
+    db.session.commit()
+    flash(_("Draft saved. Removed: %(file)s.", file=name), "success")
+    return redirect(back, 303)
 
 
 @bp.route("/registrations/<int:registration_id>/attachments", methods=["POST"])
@@ -266,8 +380,34 @@ def _timeline(registration: Registration):
     if current_user.role is not Role.correspondent:
         return db.session.scalars(query).all()
     internal = {kind.name for kind in INTERNAL_KINDS}
-    return [event for event in db.session.scalars(query.where(AuditEvent.action.not_in(INTERNAL_EVENTS)))
-            if not (event.action == "document.issued" and (event.after or {}).get("kind") in internal)]
+    return fold_repeated_saves([
+        event for event in db.session.scalars(query.where(AuditEvent.action.not_in(INTERNAL_EVENTS)))
+        if not (event.action == "document.issued" and (event.after or {}).get("kind") in internal)])
+
+
+@dataclass
+class TimelineEntry:
+    """An event of the correspondent's timeline; `count` > 1 for repeated "draft saved" folded into one."""
+
+    event: AuditEvent
+    count: int = 1
+
+    def __getattr__(self, name):  # the template reads the event's fields through the entry
+        return getattr(self.event, name)
+
+
+def fold_repeated_saves(events: list[AuditEvent]) -> list[TimelineEntry]:
+    """Consecutive "draft saved" events by the same person become one line: the last save, with
+    the number of saves (the correspondent saves often; the staff see every event)."""
+    folded: list[TimelineEntry] = []
+    for event in events:
+        last = folded[-1] if folded else None
+        if (last is not None and event.action == last.event.action == "registration.edit"
+                and event.actor_id == last.event.actor_id):
+            folded[-1] = TimelineEntry(event, last.count + 1)
+        else:
+            folded.append(TimelineEntry(event))
+    return folded
 
 
 def _reviewers() -> list[User]:
@@ -312,6 +452,7 @@ def _detail_page(registration: Registration, status: int = 200, **forms):
         decide_form=_distinct_ids(DecideForm(version=version), "decide"),
         revoke_form=_distinct_ids(forms.get("revoke") or RevokeForm(version=version), "revoke"),
         simple_form=_distinct_ids(SimpleActionForm(version=version), "simple"),
+        duplicate_form=_distinct_ids(DuplicateForm(), "duplicate"),
         next_step=CORRESPONDENT_NEXT_STEP.get(registration.status), today=service.local_today(),
         documents=db.session.scalars(sa.select(IssuedDocument).where(
             IssuedDocument.registration_id == registration.id,
@@ -381,6 +522,25 @@ def amend(registration_id: int):
     flash(_("An amendment is started. The approved programme stays in force until the amendment is decided."),
           "success")
     return redirect(url_for("registrations.edit", registration_id=revision.id))
+
+
+@_action_route("/registrations/<int:registration_id>/duplicate", "duplicate", (Role.correspondent,))
+def duplicate(registration_id: int):
+    registration = _load(registration_id)
+    if not DuplicateForm().validate_on_submit():
+        flash(_("The page was out of date: nothing was duplicated. Try again."), "danger")
+        return redirect(url_for("registrations.detail", registration_id=registration.id))
+    try:
+        copy = service.duplicate(current_user, registration)
+    except service.RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return _detail_page(registration, error.status)
+    db.session.commit()
+    flash(_("A new draft %(reference)s, copied from %(source)s: the crew, purpose, places and plans are filled "
+            "in. Give the dates, the MOFA permit number and the attachments of this trip.",
+            reference=copy.reference, source=registration.reference), "success")
+    return redirect(url_for("registrations.edit", registration_id=copy.id))
 
 
 @_action_route("/registrations/<int:registration_id>/messages", "message")

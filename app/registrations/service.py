@@ -244,17 +244,18 @@ def completeness_problems(registration: Registration, today: date | None = None)
     def problem(field_name: str, message) -> None:
         problems.setdefault(field_name, []).append(str(message))
 
-    required = _l("This field is required.")
-    for name in ("purpose", "content", "publication_plan"):
+    for name, message in (("purpose", _l("Write the purpose of the programme.")),
+                          ("content", _l("Write the content and topics of the programme.")),
+                          ("publication_plan", _l("Say where and when the work will be published or broadcast."))):
         if not getattr(registration, name):
-            problem(name, required)
+            problem(name, message)
     start, end = registration.start_date, registration.end_date
     if start is None:
-        problem("start_date", required)
+        problem("start_date", _l("Give the first day of the programme."))
     elif start < today:
         problem("start_date", _l("The programme cannot start in the past."))
     if end is None:
-        problem("end_date", required)
+        problem("end_date", _l("Give the last day of the programme."))
     elif start is not None and end < start:
         problem("end_date", _l("The end date cannot be before the start date."))
     latest = latest_programme_day(today)
@@ -264,6 +265,10 @@ def completeness_problems(registration: Registration, today: date | None = None)
                              years=PROGRAMME_MAX_YEARS_AHEAD))
     if not registration.crew_members:
         problem("crew_member_ids", _l("Choose at least one crew member."))
+    for member in registration.crew_members:  # a permit without a photo is worthless at a checkpoint
+        if member.photo_stored_name is None:
+            problem("crew_member_ids", _l("%(name)s has no photo: add one in Outlet and crew (the permit prints it).",
+                                          name=member.full_name))
     if registration.kind is RegistrationKind.non_resident:
         if not registration.mofa_permit_number:
             problem("mofa_permit_number", _l("A non-resident reporter needs the number of the MOFA press permit."))
@@ -300,12 +305,19 @@ def completeness_problems(registration: Registration, today: date | None = None)
     return problems
 
 
-def _submit(actor: User, registration: Registration, action: str, expected_version: int | None) -> None:
+def _submit(actor: User, registration: Registration, action: str, expected_version: int | None,
+            short_notice_accepted: bool) -> None:
     _check(actor, action, registration, expected_version)
     problems = completeness_problems(registration)
+    warning = lead_time_warning(registration)
+    if warning and not short_notice_accepted:
+        problems.setdefault("short_notice_accepted", []).append(str(_l(
+            "Your programme starts sooner than the province can normally reply: tick the box to say you "
+            "understand the risk, or choose later dates.")))
     if problems:
         raise Incomplete(problems)
     now = utcnow()
+    registration.short_notice_acknowledged_at = now if warning else None
     # A resubmitted dossier goes back to the officer who has it, in review, with no new assignment.
     back_to_officer = action == "resubmit" and registration.assigned_officer_id is not None
     _transition(actor, registration, action, expected_version, {
@@ -321,13 +333,44 @@ def _submit(actor: User, registration: Registration, action: str, expected_versi
                 _l("Registration %(reference)s to review", reference=registration.reference))
 
 
-def submit(actor: User, registration: Registration, expected_version: int | None) -> None:
-    _submit(actor, registration, "submit", expected_version)
+def submit(actor: User, registration: Registration, expected_version: int | None, *,
+           short_notice_accepted: bool = False) -> None:
+    """Send the draft to the province. A programme starting sooner than the lead time needs the
+    correspondent's explicit acknowledgement of the risk (`short_notice_accepted`), kept on the dossier."""
+    _submit(actor, registration, "submit", expected_version, short_notice_accepted)
 
 
-def resubmit(actor: User, registration: Registration, expected_version: int | None) -> None:
+def resubmit(actor: User, registration: Registration, expected_version: int | None, *,
+             short_notice_accepted: bool = False) -> None:
     """After answering a request for information, the registration goes back to the staff."""
-    _submit(actor, registration, "resubmit", expected_version)
+    _submit(actor, registration, "resubmit", expected_version, short_notice_accepted)
+
+
+def kind_for_outlet(outlet) -> RegistrationKind:
+    """A resident foreign press office files as resident (form 04/BC-BNG); any other outlet's
+    reporters come on a MOFA press permit (form 01/BC-BNG)."""
+    return RegistrationKind.resident if outlet is not None and outlet.is_resident_office else RegistrationKind.non_resident
+
+
+def duplicate(actor: User, registration: Registration) -> Registration:
+    """A new draft from an earlier registration: the same crew (those still active), purpose,
+    content, questions, publication plan, equipment, guiding agency and places, with the dates
+    left to fill. Attachments, the MOFA permit number, the drone permit and the pledge belong to one
+    request and are not copied."""
+    _check(actor, "duplicate", registration)
+    copy = create_draft(actor, kind_for_outlet(registration.outlet))
+    copy.copied_from_id = registration.id
+    for name in ("purpose", "content", "interview_questions", "publication_plan", "equipment", "has_drone",
+                 "guiding_agency"):
+        setattr(copy, name, getattr(registration, name))
+    copy.crew_members = [member for member in registration.crew_members if member.active]
+    copy.itinerary = [ItineraryItem(position=position, day=None, place_id=item.place_id, place_text=item.place_text,
+                                    host_organisation=item.host_organisation, activity=item.activity,
+                                    interviewees=item.interviewees)
+                      for position, item in enumerate(registration.itinerary)]
+    db.session.flush()
+    record_event("registration.duplicated", actor=actor, subject=copy, after={"from": registration.reference})
+    return copy
 
 
 def withdraw(actor: User, registration: Registration, expected_version: int | None) -> None:
@@ -724,8 +767,12 @@ def approve(actor: User, registration: Registration, expected_version: int | Non
         # Re-issued: the amendment's documents replace the old ones, which stop being valid.
         documents.revoke_documents(previous, f"replaced by {registration.reference}")
     documents.issue_approval(registration, actor)
+    # The approval letter and the permits travel with the mail (app/documents/bundle.py says which).
+    from app.documents.bundle import for_the_correspondent
+
     _mail_correspondents(registration, "registration_approved",
-                         _l("Registration %(reference)s is approved", reference=registration.reference))
+                         _l("Registration %(reference)s is approved", reference=registration.reference),
+                         attachments=for_the_correspondent(registration))
 
 
 def refuse(actor: User, registration: Registration, expected_version: int | None) -> None:
@@ -773,18 +820,23 @@ def _registration_url(registration: Registration) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
-def _mail_users(users, registration: Registration, template: str, subject, **context) -> None:
+def _mail_users(users, registration: Registration, template: str, subject, *, attachments=(), **context) -> None:
+    """Queue `template` to each user once, in their language. `attachments`: issued documents,
+    attached under names in the recipient's language (read from the store when the mail is sent)."""
+    from app.documents.bundle import distinct_names, readable_filename
+
     seen = set()
     for user in users:
         if user is None or user.id in seen:
             continue
         seen.add(user.id)
+        names = distinct_names([readable_filename(document, user.locale) for document in attachments])
         queue_email(user.email, template, user.locale, subject, user=user, registration=registration,
-                    url=_registration_url(registration), **context)
+                    url=_registration_url(registration), attachments=list(zip(attachments, names)), **context)
 
 
-def _mail_correspondents(registration: Registration, template: str, subject, **context) -> None:
-    _mail_users(_correspondents(registration), registration, template, subject, **context)
+def _mail_correspondents(registration: Registration, template: str, subject, *, attachments=(), **context) -> None:
+    _mail_users(_correspondents(registration), registration, template, subject, attachments=attachments, **context)
 
 
 def complete_ended_programmes() -> list[Registration]:
