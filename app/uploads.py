@@ -66,6 +66,7 @@ STORED_NAME_COLUMN_SUFFIX = "stored_name"
 FILES_TO_DELETE = "pressdesk_files_to_delete"  # session.info: paths to delete once committed
 READ_CHUNK_BYTES = 64 * 1024
 MAX_FILENAME_LENGTH = 150
+EXIF_ORIENTATION = 0x0112  # the EXIF tag saying how the camera was held
 # Readers look for the end-of-file marker in the last 1024 bytes (PDF 1.7, annex H).
 PDF_TAIL_BYTES = 1024
 
@@ -201,8 +202,51 @@ def scan_pixels() -> int:
     return int(current_app.config["UPLOAD_SCAN_PIXELS"])
 
 
+def stage_received(received: ReceivedFile, *, pixels: int | None = None, images_only: bool = False) -> StoredFile:
+    """Like store_received, but the file outlives the current transaction: it is kept even if
+    the request ends without a commit (a form sent back for another field's error keeps the
+    file it carried). No row names it yet, so `flask uploads sweep` removes it once it is older
+    than SWEEP_MIN_AGE_SECONDS unless a row has named it by then: whoever holds the stored name
+    must use it well before that (app/outlets/photos.py: KEPT_PHOTO_MAX_AGE_SECONDS)."""
+    return _store(received.content, received.filename, len(received.content), pixels=pixels,
+                  images_only=images_only, in_transaction=False)
+
+
+def detected_content_type(content: bytes) -> str | None:
+    """What a file is by its first bytes (application/pdf, image/jpeg, image/png), or None for
+    anything this module does not accept. Nothing is decoded."""
+    return next((kind.content_type for kind in KINDS if content.startswith(kind.magic)), None)
+
+
+def upright_image_size(received: ReceivedFile) -> tuple[int, int] | None:
+    """Width and height in pixels of a received image as it will be stored (turned upright by its
+    EXIF orientation), read from its header without decoding the pixels; None for a PDF.
+
+    UploadError for what is neither a PDF nor a JPEG or PNG that opens, and for one with more
+    pixels than UPLOAD_MAX_IMAGE_PIXELS. Cheap: call it before storing, to check proportions."""
+    content = received.content
+    if not content:
+        raise UploadError(str(EMPTY))
+    kind = _detect_kind(content)
+    if kind is PDF:
+        return None
+    max_pixels = current_app.config["UPLOAD_MAX_IMAGE_PIXELS"]
+    try:
+        with Image.open(io.BytesIO(content), formats=[kind.pillow_format]) as image:
+            width, height = image.size
+            orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise UploadError(_too_many_pixels_message(max_pixels)) from error
+    except IMAGE_ERRORS as error:
+        raise UploadError(str(UNREADABLE_IMAGE)) from error
+    if width * height > max_pixels:
+        raise UploadError(_too_many_pixels_message(max_pixels))
+    # Orientations 5 to 8 turn the picture a quarter: exif_transpose swaps its sides.
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
 def _store(content: bytes, filename: str | None, limit: int, *, pixels: int | None = None,
-           images_only: bool = False) -> StoredFile:
+           images_only: bool = False, in_transaction: bool = True) -> StoredFile:
     if len(content) > limit:
         raise UploadError(_too_large_message(limit))
     if not content:
@@ -215,7 +259,7 @@ def _store(content: bytes, filename: str | None, limit: int, *, pixels: int | No
         stored_bytes = content
     else:
         stored_bytes = _reencode_image(content, kind, pixels or scan_pixels())
-    stored_name = _write_new_file(stored_bytes, kind.extension)
+    stored_name = _write_new_file(stored_bytes, kind.extension, in_transaction=in_transaction)
     return StoredFile(
         stored_name=stored_name,
         content_type=kind.content_type,
@@ -351,8 +395,10 @@ def _scaled_down(image: Image.Image, pixels: int) -> Image.Image:
     return scaled
 
 
-def _write_new_file(content: bytes, extension: str) -> str:
-    """Write under a new random name in this month's folder, atomically; return the stored name."""
+def _write_new_file(content: bytes, extension: str, *, in_transaction: bool = True) -> str:
+    """Write under a new random name in this month's folder, atomically; return the stored name.
+
+    `in_transaction=False`: not deleted when the current transaction rolls back (stage_received)."""
     now = utcnow()
     relative_folder = f"{now:%Y}/{now:%m}"
     root = Path(current_app.config["UPLOAD_FOLDER"])
@@ -375,7 +421,8 @@ def _write_new_file(content: bytes, extension: str) -> str:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary_path)
         raise
-    _written_in_transaction(stored_path(stored_name))
+    if in_transaction:
+        _written_in_transaction(stored_path(stored_name))
     return stored_name
 
 

@@ -7,16 +7,21 @@ from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.auth import service as account_service
+from app.auth.models import Role
 from app.authority import authority_profile
 from app.extensions import db
 from app.main import bp
+from app.main.checklist import correspondent_checklist
 from app.main.forms import LanguageForm
 from app.security import is_safe_next
 
 
 @bp.route("/")
 def index():
-    return render_template("main/index.html", profile=authority_profile())
+    checklist = None
+    if current_user.is_authenticated and current_user.role is Role.correspondent:
+        checklist = correspondent_checklist(current_user)
+    return render_template("main/index.html", profile=authority_profile(), checklist=checklist)
 
 
 @bp.route("/language", methods=["POST"])

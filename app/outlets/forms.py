@@ -6,13 +6,15 @@ from datetime import date
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, SubmitField, URLField
+from wtforms import (BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField, SubmitField,
+                     URLField)
 from wtforms.validators import DataRequired, Length, Optional, URL, ValidationError
 
 from app import countries
 from app.clock import local_today
 from app.forms import Form
 from app.outlets.models import CrewRole, MediaType
+from app.outlets.photos import PHOTO_MIN_HEIGHT_PX, PHOTO_MIN_WIDTH_PX
 
 
 def country_choices() -> list[SelectChoice]:
@@ -66,7 +68,11 @@ class CrewMemberForm(Form):
     passport_expiry = DateField(_l("Passport valid until"), validators=[DataRequired()])
     press_card_number = StringField(_l("Press card number"), validators=[Optional(), Length(max=64)])
     photo = FileField(_l("Photo (JPEG or PNG, for the permit)"),
-                      description=_l("A recent passport-style photo; location and camera data are removed."))
+                      description=_l("A recent photo of the face, portrait (about 3 wide by 4 high, like a passport "
+                                     "photo), at least %(min_width)d × %(min_height)d pixels. Location and camera "
+                                     "data are removed.", min_width=PHOTO_MIN_WIDTH_PX, min_height=PHOTO_MIN_HEIGHT_PX))
+    # A signed token naming the photo chosen before the form came back with an error (photos.py).
+    kept_photo = HiddenField()
     submit = SubmitField(_l("Save the crew member"))
 
     def __init__(self, *args, **kwargs):
@@ -86,4 +92,4 @@ class CrewMemberForm(Form):
 
 
 class RemoveForm(Form):
-    submit = SubmitField(_l("Remove"))
+    submit = SubmitField(_l("Remove"))  # the page labels each button "Yes, remove NAME"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,8 +12,10 @@ from app.auth.models import Role
 from app.auth.permissions import login_required, roles_required
 from app.extensions import db
 from app.outlets import bp, service
+from app.registrations import service as registration_service
 from app.outlets.forms import CrewMemberForm, OutletForm, RemoveForm
 from app.outlets.models import CrewMember, CrewRole, MediaType
+from app.outlets.photos import KeptPhoto, KeptPhotoError, kept_photo
 from app.registrations.permissions import REVIEWERS
 from app.uploads import UploadError, send_stored, upload_rate_limited
 
@@ -57,22 +59,87 @@ def _own_member(member_id: int) -> CrewMember:
 
 
 def _crew_form_page(form: CrewMemberForm, member: CrewMember | None):
-    if form.validate_on_submit():
+    """The crew-member form. A photo that passes its checks is kept when another field fails:
+    stored at once and named by a signed token in the page (app/outlets/photos.py)."""
+    if not form.is_submitted():
+        return _crew_form(form, member, None)
+    valid = form.validate()
+    photo, kept, photo_refused = None, None, False
+    if form.photo.data is not None and form.photo.data.filename:
+        form.kept_photo.data = ""  # a new photo replaces the one kept before
+        try:
+            photo = service.receive_crew_photo(form.photo.data)
+        except UploadError as error:
+            form.photo.errors.append(str(error))
+            photo_refused = True
+    elif form.kept_photo.data:
+        try:
+            kept = kept_photo(form.kept_photo.data, current_user.id)
+        except KeptPhotoError as error:
+            form.kept_photo.data = ""
+            form.photo.errors.append(str(error))
+            photo_refused = True
+    if valid and not photo_refused:
         data = service.CrewData(full_name=form.full_name.data, nationality=form.nationality.data,
                                 date_of_birth=form.date_of_birth.data, role=CrewRole[form.role.data],
                                 passport_number=form.passport_number.data,
                                 passport_expiry=form.passport_expiry.data,
                                 press_card_number=form.press_card_number.data)
+        registration = _registration_to_return_to() if member is None else None
         try:
-            service.save_crew_member(current_user, data, member, photo=form.photo.data)
-        except (UploadError, service.OutletError) as error:
+            saved = service.save_crew_member(current_user, data, member, photo=photo, kept=kept)
+            if registration is not None:
+                registration_service.add_crew_member(current_user, registration, saved)
+        except (UploadError, service.OutletError, registration_service.RegistrationError) as error:
             db.session.rollback()
             form.photo.errors.append(str(error))
-            return render_template("outlets/crew_member.html", form=form, member=member), 400
+            return _crew_form(form, member, None), 400
         db.session.commit()
+        if registration is not None:
+            flash(_("%(name)s is saved and added to the crew of %(reference)s.", name=saved.full_name,
+                    reference=registration.reference), "success")
+            return redirect(url_for("registrations.edit", registration_id=registration.id, _anchor="crew"))
         flash(_("The crew member is saved."), "success")
         return redirect(url_for("outlets.crew"))
-    return render_template("outlets/crew_member.html", form=form, member=member)
+    if photo is not None:  # the photo passed its checks, another field did not: keep it
+        try:
+            kept = service.keep_crew_photo(current_user, photo)
+            form.kept_photo.data = kept.token
+        except UploadError as error:
+            form.photo.errors.append(str(error))
+            photo_refused = True
+    return _crew_form(form, member, kept), 400 if photo_refused else 200
+
+
+def _registration_to_return_to():
+    """The draft this new crew member is added from ("Save and add a new crew member" on the
+    registration form), when it is one this correspondent may still edit; else None."""
+    from app.registrations.models import Registration
+    from app.registrations.permissions import allowed_actions
+
+    registration_id = request.args.get("for_registration", "")
+    if not (registration_id.isascii() and registration_id.isdigit() and len(registration_id) <= 9):
+        return None
+    registration = db.session.get(Registration, int(registration_id))
+    if registration is None or "edit" not in allowed_actions(current_user, registration):
+        return None
+    return registration
+
+
+def _crew_form(form: CrewMemberForm, member: CrewMember | None, kept: KeptPhoto | None) -> str:
+    return render_template("outlets/crew_member.html", form=form, member=member, kept=kept,
+                           registration=_registration_to_return_to() if member is None else None)
+
+
+@bp.route("/outlet/crew/kept-photo")
+@correspondent_required
+def kept_crew_photo():
+    """The photo kept for a form sent back with an error: only for the user it was kept for."""
+    try:
+        kept = kept_photo(request.args.get("kept", ""), current_user.id)
+    except KeptPhotoError:
+        abort(404)
+    return send_stored(kept)
 
 
 @bp.route("/outlet/crew/new", methods=["GET", "POST"])

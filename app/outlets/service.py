@@ -4,13 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
 
 from app.audit.service import record_event
 from app.auth.models import Role, User
+from app.database import slow_work
 from app.extensions import db
 from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
-from app.uploads import photo_pixels, store_upload
+from app.outlets.photos import KeptPhoto, check_permit_photo, keep_photo
+from app.uploads import ReceivedFile, copy_stored, photo_pixels, receive_upload, stage_received, store_received
 
 
 class OutletError(Exception):
@@ -66,13 +70,48 @@ class CrewData:
     press_card_number: str | None
 
 
-def save_crew_member(actor: User, data: CrewData, member: CrewMember | None = None, photo=None) -> CrewMember:
+def receive_crew_photo(photo: FileStorage) -> ReceivedFile:
+    """Read an uploaded crew photo and check that it suits the permit (photos.check_permit_photo);
+    UploadError with the reason otherwise. Nothing is stored yet."""
+    received = receive_upload(photo)
+    with slow_work():
+        check_permit_photo(received)
+    return received
+
+
+def keep_crew_photo(actor: User, photo: ReceivedFile) -> KeptPhoto:
+    """Store a checked photo now, for a form sent back with another field's error: the file
+    outlives this request's rollback, and the token it comes with names it for `actor` only."""
+    with slow_work():
+        stored = stage_received(photo, pixels=photo_pixels(), images_only=True)
+    return keep_photo(stored, actor.id)
+
+
+def crew_member_has_photo(member: CrewMember) -> bool:
+    """Whether the permit of this crew member can show a photo."""
+    return bool(member.photo_stored_name)
+
+
+def save_crew_member(actor: User, data: CrewData, member: CrewMember | None = None,
+                     photo: ReceivedFile | None = None, kept: KeptPhoto | None = None) -> CrewMember:
+    """Add or update a crew member; `photo` (checked by receive_crew_photo) or `kept` (a photo
+    kept from an earlier attempt) becomes the member's photo."""
     _check_crew_member(actor, member)
     stored = None
-    if photo is not None and photo.filename:
+    if photo is not None:
         # Decoded and stored holding no database lock; then checked again in the write transaction.
-        stored = store_upload(photo, pixels=photo_pixels(), images_only=True)
+        with slow_work():
+            stored = store_received(photo, pixels=photo_pixels(), images_only=True)
         _check_crew_member(actor, member)
+    elif kept is not None:
+        stored = kept
+        if db.session.scalar(sa.select(CrewMember.id).where(CrewMember.photo_stored_name == kept.stored_name)
+                             .limit(1)) is not None:
+            # The same form sent twice (the browser's back button): each row gets a file of its own,
+            # so replacing one member's photo never deletes another's.
+            with slow_work():
+                stored = KeptPhoto(copy_stored(kept.stored_name), kept.content_type, kept.token)
+            _check_crew_member(actor, member)
     created = member is None
     if created:
         member = CrewMember(outlet_id=actor.outlet_id)

@@ -14,6 +14,8 @@ from wtforms import (DateField, Field, SelectChoice, SelectField, SelectMultiple
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from app.countries import collation_key
+from app.countries import country_choices as countries_named_in
 from app.reference.service import spearhead_sectors
 from app.forms import Form, VersionField
 from app.i18n import day
@@ -33,6 +35,27 @@ MAX_REACH = 10 ** 12
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class ChoiceListField(MultiCheckboxField):
+    """Many choices among hundreds (countries, languages), shown as checkboxes in a scrollable,
+    labelled box: the likely ones first under "Likely", then all others alphabetically
+    (templates/products/_publication_fields.html; app/static/js/choice-filter.js adds a filter box).
+    It submits what a multiple select submits: the field's name once per chosen code."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.likely: tuple[str, ...] = ()  # codes, in the order shown
+        self.search_text: dict[str, str] = {}  # code -> its names in every language, for the filter
+
+    def set_choices(self, named: dict[str, str], likely, search_text: dict[str, str]) -> None:
+        """`named`: code -> name in the page's language. The likely codes first (those that
+        exist, without repeats), then every other code by name as the reader looks it up."""
+        self.likely = tuple(dict.fromkeys(code for code in likely if code in named))
+        others = sorted((code for code in named if code not in self.likely),
+                        key=lambda code: (*collation_key(named[code]), code))
+        self.choices = [SelectChoice(code, named[code]) for code in (*self.likely, *others)]
+        self.search_text = search_text
 
 
 class WholeNumberField(Field):
@@ -98,6 +121,61 @@ def language_choices() -> list[SelectChoice]:
     return common + [SelectChoice(code, name) for code, name in others]
 
 
+# How many of the codes most used in earlier products join the likely ones.
+LIKELY_FROM_EARLIER_PRODUCTS = 5
+VIETNAM, VIETNAMESE, ENGLISH = "VN", "vi", "en"
+NAME_LANGUAGES = ("vi", "en")  # the filter finds a code by its name in either language of the app
+
+
+def _language_names(locale: str) -> dict[str, str]:
+    names = Locale.parse(locale).languages
+    return {code: name for code, name in names.items() if len(code) == 2 and code.isalpha()}
+
+
+def _outlet_language(outlet) -> str | None:
+    """The first official language of the outlet's country (Babel/CLDR), as a two-letter code."""
+    from babel.languages import get_official_languages
+
+    if outlet is None or not outlet.country:
+        return None
+    for code in get_official_languages(outlet.country, de_facto=True):
+        base = code.split("_")[0]
+        if len(base) == 2:
+            return base
+    return None
+
+
+def most_used_codes(table, outlet_id: int | None, limit: int = LIKELY_FROM_EARLIER_PRODUCTS) -> list[str]:
+    """The codes (languages or countries) most used in earlier products of the outlet, or of all
+    products when there is no outlet (the staff form), most used first."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.products.models import Product
+
+    query = sa.select(table.c.code).join(Product, Product.id == table.c.product_id)
+    if outlet_id is not None:
+        query = query.where(Product.outlet_id == outlet_id)
+    query = query.group_by(table.c.code).order_by(sa.func.count().desc(), table.c.code).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def likely_languages(outlet=None) -> list[str]:
+    """The outlet's language, Vietnamese, English, then the most used in its earlier products."""
+    from app.products.models import product_languages
+
+    return [code for code in (_outlet_language(outlet), VIETNAMESE, ENGLISH,
+                              *most_used_codes(product_languages, outlet.id if outlet else None)) if code]
+
+
+def likely_countries(outlet=None) -> list[str]:
+    """The outlet's country, Vietnam, then the most targeted in its earlier products."""
+    from app.products.models import product_countries
+
+    return [code for code in (outlet.country if outlet else None, VIETNAM,
+                              *most_used_codes(product_countries, outlet.id if outlet else None)) if code]
+
+
 def sector_choices(*, active_only: bool = True, keep=()) -> list[SelectChoice]:
     """The spearhead sectors to offer (app/reference): the active ones, plus the deactivated ones
     whose codes are in `keep` (a product being edited keeps its old tags); all with active_only=False."""
@@ -119,21 +197,28 @@ class PublicationFields(Form):
                                description=_l("For example: NHK World-Japan, the Sunday supplement."))
     publication_date = DateField(_l("Publication date"), validators=[Optional(), _sane_date])
     url = StringField(_l("Web address (URL)"), validators=[Optional(), Length(max=2000), _http_url])
-    languages = SelectMultipleField(_l("Languages"), validators=[Optional()],
-                                    description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
-    countries = SelectMultipleField(_l("Target countries"), validators=[Optional()],
-                                    description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
+    languages = ChoiceListField(_l("Languages"), validators=[Optional()],
+                                description=_l("Tick every language it was published in."))
+    countries = ChoiceListField(_l("Target countries"), validators=[Optional()],
+                                description=_l("Tick every country it was meant for."))
     reach = WholeNumberField(_l("Reach"), maximum=MAX_REACH,
                              description=_l("Readers, viewers or listeners, as the outlet counts them."))
     reach_note = StringField(_l("What the reach counts"), validators=[Optional(), Length(max=SHORT_TEXT)],
                              description=_l("For example: page views in the first month, print run."))
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=LONG_TEXT)])
 
-    def fill_choices(self) -> None:
+    def fill_choices(self, outlet=None) -> None:
+        """`outlet`: whose earlier products say which languages and countries are likely
+        (None: all products')."""
         self.type.choices = enum_choices(ProductType, TYPE_LABELS)
         self.channel.choices = enum_choices(Channel, CHANNEL_LABELS)
-        self.languages.choices = language_choices()
-        self.countries.choices = country_choices()[1:]
+        locale = str(get_locale())
+        self.languages.set_choices(
+            _language_names(locale), likely_languages(outlet),
+            _search_text(lambda language: _language_names(language)))
+        self.countries.set_choices(
+            dict(countries_named_in(locale)), likely_countries(outlet),
+            _search_text(lambda language: dict(countries_named_in(language))))
 
 
 class ProductForm(PublicationFields):
@@ -176,6 +261,15 @@ class ProductForm(PublicationFields):
         return valid and not field.errors
 
 
+def _search_text(names_in) -> dict[str, str]:
+    """code -> its names in the app's languages, for the filter (typing "Japan" on a Vietnamese page)."""
+    found: dict[str, list[str]] = {}
+    for language in NAME_LANGUAGES:
+        for code, name in names_in(language).items():
+            found.setdefault(code, []).append(name)
+    return {code: " ".join(dict.fromkeys(names)) for code, names in found.items()}
+
+
 class ReportForm(PublicationFields):
     """The correspondent's report of one publication after the visit."""
 
@@ -186,6 +280,12 @@ class ReportForm(PublicationFields):
     def __init__(self, *args, registration=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.registration = registration
+
+    def fill_choices(self, outlet=None) -> None:
+        """The likely languages and countries are the reporting outlet's."""
+        if outlet is None and self.registration is not None:
+            outlet = self.registration.outlet
+        super().fill_choices(outlet)
 
     def validate(self, extra_validators=None) -> bool:
         """The report needs what the province counts: the link, the date and the language."""

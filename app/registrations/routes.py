@@ -246,15 +246,15 @@ def edit(registration_id: int):
         flash(str(error), "danger")
         return _edit_page(form, registration, error.status)
     db.session.commit()
-    edit_url = url_for("registrations.edit", registration_id=registration.id)
     if form.attach.data:
         return _attach_from_form(form, registration)
     removed = form.removed_attachment_id()
     if removed is not None:
         return _remove_from_form(registration, removed)
     if form.add_crew_member.data:
-        flash(_("Draft saved. Add the crew member; you come back to the registration afterwards."), "success")
-        return redirect(url_for("outlets.new_crew_member", next=edit_url))
+        flash(_("Draft saved. Add the crew member: they join this registration's crew, and you come back here."),
+              "success")
+        return redirect(url_for("outlets.new_crew_member", for_registration=registration.id))
     if button_used or form.save.data or not form.send.data:
         flash(_("Draft saved."), "success")
         return redirect(url_for("registrations.edit", registration_id=registration.id,

@@ -346,6 +346,20 @@ def resubmit(actor: User, registration: Registration, expected_version: int | No
     _submit(actor, registration, "resubmit", expected_version, short_notice_accepted)
 
 
+def add_crew_member(actor: User, registration: Registration, member) -> None:
+    """A crew member just created from the registration form ("Save and add a new crew member")
+    joins that registration's crew, in the same transaction."""
+    _check(actor, "edit", registration)
+    if member.outlet_id != registration.outlet_id:
+        raise NotAllowed(_l("Choose crew members of your own outlet."))
+    if member not in registration.crew_members:
+        registration.crew_members.append(member)
+        registration.updated_at = utcnow()
+        db.session.flush()
+        record_event("registration.crew_added", actor=actor, subject=registration,
+                     after={"crew_member": member.full_name})
+
+
 def kind_for_outlet(outlet) -> RegistrationKind:
     """A resident foreign press office files as resident (form 04/BC-BNG); any other outlet's
     reporters come on a MOFA press permit (form 01/BC-BNG)."""
