@@ -147,7 +147,7 @@ def test_a_removed_attachment_file_is_deleted_after_the_commit(app, client, db, 
     response = post_form(client, f"/registrations/{registration.id}/attachments/{attachment.id}/remove",
                          {"version": registration.version},
                          page=f"/registrations/{registration.id}/edit")
-    assert response.status_code == 302
+    assert response.status_code == 303  # See Other: back to the form, as the form's own Remove
     assert db.session.get(Attachment, attachment.id) is None
     assert not path.exists()
 

@@ -304,7 +304,12 @@ def _remove_from_form(registration: Registration, attachment_id: int):
     if attachment is None or attachment.registration_id != registration.id:
         flash(_("Draft saved. That attachment was already removed."), "warning")
         return redirect(back, 303)
-    name = attachment.original_filename
+    return _remove_and_say(attachment, _("Draft saved. Removed: %(file)s.", file=attachment.original_filename))
+
+
+def _remove_and_say(attachment: Attachment, done_message: str):
+    """Remove the attachment, commit, and come back to the form's attachments saying so."""
+    back = url_for("registrations.edit", registration_id=attachment.registration_id, _anchor="attachments")
     try:
         service.remove_attachment(current_user, attachment)
     except service.RegistrationError as error:
@@ -312,7 +317,7 @@ def _remove_from_form(registration: Registration, attachment_id: int):
         flash(str(error), "danger")
         return redirect(back, 303)
     db.session.commit()
-    flash(_("Draft saved. Removed: %(file)s.", file=name), "success")
+    flash(done_message, "success")
     return redirect(back, 303)
 
 
@@ -359,16 +364,7 @@ def remove_attachment(registration_id: int, attachment_id: int):
     if not SimpleActionForm().validate_on_submit():  # never silently: say that nothing was removed
         flash(_("The attachment was not removed: the page was out of date. Reload it and try again."), "danger")
         return redirect(url_for("registrations.edit", registration_id=registration_id, _anchor="attachments"))
-    name = found.original_filename
-    try:
-        service.remove_attachment(current_user, found)
-    except service.RegistrationError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for("registrations.detail", registration_id=registration_id))
-    db.session.commit()
-    flash(_("Removed: %(file)s.", file=name), "success")
-    return redirect(url_for("registrations.edit", registration_id=registration_id, _anchor="attachments"))
+    return _remove_and_say(found, _("Removed: %(file)s.", file=found.original_filename))
 
 
 # --- the registration page (owner and staff) -----------------------------------------
