@@ -50,11 +50,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["authority_profile"] = load_authority_profile(app)
 
-    from app import (admin, audit, auth, backup, demo, devmail, documents, errors, guide, indicators, main, outbox,
-                     outlets, places, products, reference, registrations, verification, visits, worklist)
+    from app import (admin, audit, auth, backup, checkpoint, demo, devmail, documents, errors, guide, indicators, main,
+                     outbox, outlets, places, products, reference, registrations, verification, visits, worklist)
 
     for area in (main, auth, admin, audit, outbox, devmail, places, reference, outlets, registrations, documents,
-                 verification, guide, products, indicators, visits, worklist, demo, backup):
+                 verification, checkpoint, guide, products, indicators, visits, worklist, demo, backup):
         area.init_app(app)
     errors.init_app(app)
     return app

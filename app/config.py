@@ -123,6 +123,16 @@ WORKING_CALENDAR_EXTRA_WORKING_DAYS = []
 # Permits: Ed25519 signing keys for the QR tokens (instance/permit-keys unless set).
 PERMIT_KEYS_DIR = None
 RATELIMIT_VERIFY = "60 per minute"
+# The checkpoint (app/checkpoint): offline checks against signed, dated trust data.
+# Past this age, an offline check no longer says "valid" alone: the revocation status is unknown.
+CHECKPOINT_MAX_DATA_AGE_HOURS = 24
+# How long a signed key set is good for, offline, before the app must fetch a new one.
+CHECKPOINT_KEY_SET_DAYS = 7
+# An enrolled device caches the permits in force from today to this many days ahead.
+CHECKPOINT_PERMIT_DAYS = 7
+# A checkpoint enrolment code (a QR code on the staff page) is single use and lasts this long.
+CHECKPOINT_ENROLMENT_MINUTES = 15
+RATELIMIT_CHECKPOINT = "30 per minute"
 # Fetches of one staff member's calendar feed (.ics) per client address.
 RATELIMIT_CALENDAR_FEED = "60 per minute"
 # PAdES signing of letters: a certificate and key (PEM); unset means letters are not signed.

@@ -45,6 +45,11 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # a command: its messages go to an operator's terminal
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    # ?lang=vi on a link: the pages that switch language without a form (the permit check, which
+    # sets no session cookie for an anonymous scan) say it in the address, for that page only.
+    asked = request.args.get("lang")
+    if asked in languages:
+        return asked
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

@@ -61,7 +61,7 @@ def init_app(app: Flask) -> None:
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")  # /check: camera=(self)
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if app.config["HSTS_ENABLED"]:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"

@@ -114,7 +114,9 @@ def test_the_mail_carries_the_letter_the_permits_and_the_print_sheet_as_issued(a
     # The bytes stored at issue time, not a new rendering.
     assert [sha(content) for _name, _type, content in found] == [letter.sha256, first.sha256, second.sha256,
                                                                  sheet.sha256]
-    assert len(PdfReader(io.BytesIO(found[3][2])).pages) == 2
+    [sheet_page] = PdfReader(io.BytesIO(found[3][2])).pages  # both cards on one A4 page, to cut out
+    assert round(float(sheet_page.mediabox.height)) == 842
+    assert "Ingrid Larsen" in sheet_page.extract_text() and SECOND_JOURNALIST in sheet_page.extract_text()
     text, html = mailbox.text(message), mailbox.html(message)
     assert "Attached to this message (PDF):" in text
     for name, _type, _content in found:
@@ -263,8 +265,16 @@ def test_a_permit_revoked_on_its_own_is_not_offered_and_the_sheet_is_put_togethe
     browser = app.test_client()
     login(browser, owner.email)
     printed = browser.get(f"/registrations/{registration.id}/documents/print-sheet.pdf")
-    assert printed.status_code == 200 and len(PdfReader(io.BytesIO(printed.data)).pages) == 1
-    assert sha(printed.data) == second.sha256  # the one permit in force, as stored
+    assert printed.status_code == 200
+    # The A4 sheet again, now with the one permit in force, its card placed as stored (not rendered again).
+    [page] = PdfReader(io.BytesIO(printed.data)).pages
+    assert round(float(page.mediabox.height)) == 842
+    with app.app_context():
+        [stored_card] = PdfReader(stored_path(second.stored_name)).pages
+        card_lines = [line.strip() for line in stored_card.extract_text().splitlines() if line.strip()]
+    sheet_lines = {line.strip() for line in page.extract_text().splitlines()}
+    assert SECOND_JOURNALIST in card_lines and "Ingrid Larsen" not in sheet_lines
+    assert [line for line in card_lines if line not in sheet_lines] == []
     top = top_of(app, registration.id)
     assert f"/documents/{second.id}" in top and f"/documents/{first.id}" not in top
     assert "No longer valid:" in top and "revoked" in top

@@ -107,3 +107,37 @@ def test_every_demo_permit_carries_its_programme_dates_and_a_past_visit_is_expir
 def test_demo_data_sends_no_mail(app, demo, mailbox):
     assert demo.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
     assert mailbox.messages == []
+
+
+def _verdicts(app, client, session) -> set[str]:
+    """What scanning each demo permit answers today."""
+    from app.verification.service import permit_url
+
+    outcomes = set()
+    for permit in session.session.scalars(sa.select(IssuedDocument).where(IssuedDocument.kind == DocumentKind.permit)).all():
+        with app.app_context():
+            path = permit_url(app_db.session.get(IssuedDocument, permit.id))[len(app.config["BASE_URL"]):]
+        body = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        outcomes |= {name for name, mark in (("valid", "✓ VALID"), ("not_yet_valid", "NOT YET VALID"),
+                                             ("expired", "EXPIRED"), ("revoked", "REVOKED")) if mark in body}
+    session.session.rollback()  # end the read: the command that follows writes
+    return outcomes
+
+
+def test_whatever_the_day_make_run_starts_there_is_a_demo_permit_of_each_verdict(app, client, demo, runner):
+    import time_machine
+    from datetime import timedelta
+
+    from app.clock import utcnow
+
+    assert _verdicts(app, client, demo) == {"valid", "not_yet_valid", "expired", "revoked"}
+    # Six weeks later, the same demo database: the visit under way has ended, the upcoming one too.
+    with time_machine.travel(utcnow() + timedelta(days=42), tick=True):
+        assert "valid" not in _verdicts(app, client, demo)
+        result = runner.invoke(args=["demo", "load", "--if-empty", "--force"])
+        assert result.exit_code == 0, result.output
+        assert "a demo permit of each verdict" in result.output
+        assert _verdicts(app, client, demo) == {"valid", "not_yet_valid", "expired", "revoked"}
+        # And the next start on the same day adds nothing.
+        again = runner.invoke(args=["demo", "load", "--if-empty", "--force"])
+        assert again.exit_code == 0 and "a demo permit of each verdict" not in again.output

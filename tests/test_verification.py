@@ -7,6 +7,7 @@ import pypdfium2
 import pytest
 import sqlalchemy as sa
 import zxingcpp
+from markupsafe import escape
 
 from app.auth.models import Role, User
 from app.documents.models import DocumentKind, IssuedDocument, VerificationCheck
@@ -140,3 +141,147 @@ def test_the_verification_page_is_rate_limited(app, client):
     app.config["RATELIMIT_VERIFY"] = "5 per minute"
     statuses = [client.get("/v/some-token").status_code for _ in range(6)]
     assert statuses == [404] * 5 + [429]
+
+
+def _scan(client, path, locale="en"):
+    response = client.get(path, headers={"Accept-Language": locale})
+    return response, response.get_data(as_text=True)
+
+
+def test_the_page_shows_the_holder_as_approved_not_as_edited_afterwards(app, approve, client, db, make_registration,
+                                                                        make_user):
+    from app.outlets.models import CrewMember
+    from app.uploads import open_stored
+
+    registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    approve(registration.id, make_user(Role.leader).id)
+    document = permit_of(db, registration.id)
+    path = scanned_path(app, document)
+    # Someone edits the crew record after the approval: another name, another photo.
+    with app.test_request_context():
+        from app.uploads import store_bytes
+
+        member = app_db.session.get(CrewMember, document.crew_member_id)
+        approved_name = member.full_name
+        with open_stored(member.photo_stored_name) as stored:
+            approved_photo = stored.read()
+        member.full_name = "Somebody Else"
+        member.photo_stored_name = new_photo = store_bytes(_other_photo(), "other.png").stored_name
+        app_db.session.commit()
+    response, body = _scan(client, path)
+    assert response.status_code == 200 and "VALID" in body
+    assert approved_name in body and "Somebody Else" not in body
+    photo = client.get(path + "/photo")
+    assert photo.status_code == 200 and photo.data == approved_photo
+    holder = db.session.get(IssuedDocument, document.id).holder
+    import hashlib
+
+    assert holder.photo_sha256 == hashlib.sha256(approved_photo).hexdigest()
+    assert holder.photo_stored_name != new_photo
+
+
+def _other_photo() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (360, 480), "navy").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_every_verdict_names_the_authority_the_time_the_hotline_and_what_to_do(app, approve, client, db,
+                                                                               make_registration, make_user):
+    from app.authority import authority_profile
+
+    leader = make_user(Role.leader)
+    valid, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    ended, _ = make_registration(Status.in_review, start_in_days=-10, days=3)
+    upcoming, _ = make_registration(Status.in_review, start_in_days=20, days=3)
+    revoked, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    for registration in (valid, ended, upcoming, revoked):
+        approve(registration.id, leader.id)
+    paths = {name: scanned_path(app, permit_of(db, registration.id))
+             for name, registration in (("valid", valid), ("expired", ended), ("not_yet_valid", upcoming),
+                                        ("revoked", revoked))}
+    with app.test_request_context():
+        service.revoke(app_db.session.get(User, leader.id), app_db.session.get(Registration, revoked.id),
+                       reason="Filming outside the programme.", expected_version=None)
+        app_db.session.commit()
+        profile = authority_profile()
+    forged = paths["valid"][:-12] + ("A" if paths["valid"][-12] != "A" else "B") + paths["valid"][-11:]
+    paths["unknown"] = forged
+    holder_name = permit_of(db, valid.id).holder.full_name
+    for outcome, path in paths.items():
+        response, body = _scan(client, path)
+        assert escape(profile.issuing_body_en) in body and profile.department_en in body, outcome
+        assert f'href="tel:{profile.hotline.replace(" ", "")}"' in body, outcome
+        assert "Checked online at" in body and "What to do" in body, outcome
+        assert "PressDesk</a>" not in body  # headed by the authority, not by the software
+        assert 'href="/v/' in body and "?lang=vi" in body  # the language is one tap, no menu
+        assert "set-cookie" not in {name.lower() for name in response.headers.keys()}, outcome
+        assert response.headers["Cache-Control"] == "no-store"
+        if outcome in ("valid", "expired", "not_yet_valid"):
+            assert "Approved places" in body and "Outlet" in body and "Trần Văn Hộ" in body, outcome
+            assert "Nationality" in body and "issued on" in body, outcome
+        elif outcome == "revoked":
+            assert "REVOKED" in body and "Revoked on" in body and "Keep the document" in body
+            assert "Permit number" in body and "Approved places" not in body and "Trần Văn Hộ" not in body
+        else:
+            assert response.status_code == 404 and "Keep the document" in body
+            assert holder_name not in body and "Approved places" not in body and "Outlet" not in body
+    vietnamese = client.get(paths["revoked"] + "?lang=vi").get_data(as_text=True)
+    assert "ĐÃ BỊ THU HỒI" in vietnamese and escape(profile.issuing_body_vi) in vietnamese
+
+
+def test_a_scan_reads_the_permit_in_a_fixed_number_of_statements(app, approve, client, db, make_registration,
+                                                                 make_user):
+    registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    approve(registration.id, make_user(Role.leader).id)
+    path = scanned_path(app, permit_of(db, registration.id))
+    client.deliver_mail = False  # the test client plays the outbox worker after each request: not counted here
+    statements = []
+    import threading
+
+    this_thread = threading.get_ident()  # not the outbox worker's statements
+
+    def count(conn, cursor, statement, *args):
+        if threading.get_ident() == this_thread and not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "PRAGMA", "BEGIN")):
+            statements.append(statement)
+
+    with app.app_context():
+        engine = app_db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    # One read of the permit with its holder and registration, one insert of the check.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, "\n".join(s[:150] for s in statements)
+    assert len([s for s in statements if s.lstrip().upper().startswith("INSERT")]) == 1, statements
+
+
+def test_the_command_line_checks_revocation_offline_with_a_saved_list(app, approve, client, db, runner,
+                                                                       make_registration, make_user, tmp_path):
+    registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    leader = make_user(Role.leader)
+    approve(registration.id, leader.id)
+    token = scanned_path(app, permit_of(db, registration.id)).rsplit("/", 1)[1]
+    keys, before, after = tmp_path / "keys.json", tmp_path / "before.json", tmp_path / "after.json"
+    keys.write_text(client.get("/.well-known/pressdesk-permit-keys.json").get_data(as_text=True))
+    before.write_text(client.get("/check/trust/revocations.json").get_data(as_text=True))
+    with app.test_request_context():
+        service.revoke(app_db.session.get(User, leader.id), app_db.session.get(Registration, registration.id),
+                       reason="Filming outside the programme.", expected_version=None)
+        app_db.session.commit()
+    after.write_text(client.get("/check/trust/revocations.json").get_data(as_text=True))
+    arguments = ["permits", "verify", token, "--key-set", str(keys), "--revocations"]
+    result = runner.invoke(args=arguments + [str(before)])
+    assert result.exit_code == 0 and "not revoked as of" in result.output
+    result = runner.invoke(args=arguments + [str(after)])
+    assert result.exit_code != 0 and "REVOKED at" in result.output
+    tampered = json.loads(after.read_text())
+    tampered["payload"] = json.loads(before.read_text())["payload"]  # an old list under a new signature
+    after.write_text(json.dumps(tampered))
+    result = runner.invoke(args=arguments + [str(after)])
+    assert result.exit_code != 0 and "not a revocation list signed" in result.output

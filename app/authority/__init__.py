@@ -42,7 +42,26 @@ class AuthorityProfile:
     consulted_bodies: list[dict[str, str]] = field(default_factory=list)
     contact_email: str = ""
     contact_phone: str = ""
+    # The printed card's title. The province approves press activities in writing; it does not
+    # license the press (MOFA does, on its own form 01/BC-BNG), so the card must not borrow that name.
+    permit_title_vi: str = "GIẤY XÁC NHẬN HOẠT ĐỘNG BÁO CHÍ"
+    permit_title_en: str = "CONFIRMATION OF APPROVED PRESS ACTIVITY"
+    # The department that handles the dossiers, and the number a checkpoint officer calls.
+    department_vi: str = ""
+    department_en: str = ""
+    hotline: str = ""  # default: contact_phone
     is_demo: bool = False
+
+    def department(self, locale: str) -> str:
+        name = self.department_vi if locale == "vi" else self.department_en
+        return name or self.issuing_body(locale)
+
+    def permit_title(self, locale: str) -> str:
+        return self.permit_title_vi if locale == "vi" else self.permit_title_en
+
+    @property
+    def checkpoint_hotline(self) -> str:
+        return self.hotline or self.contact_phone
 
     def province_name(self, locale: str) -> str:
         return self.province_name_vi if locale == "vi" else self.province_name_en

@@ -26,6 +26,12 @@ def load_command(if_empty: bool, force: bool) -> None:
     base_url = current_app.config["BASE_URL"]
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo data not loaded.")
+        if demo_base_url() is not None:
+            from app.demo.data import refresh_demo_permits
+
+            for purpose in refresh_demo_permits():
+                click.echo(f"Added, so that a demo permit of each verdict can be scanned today: {purpose}")
+            db.session.commit()
         printed_for = demo_base_url()
         if printed_for and printed_for != base_url:
             # A permit is printed once: its QR code keeps the address it was issued under.

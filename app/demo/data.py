@@ -225,9 +225,7 @@ def load_demo_registrations() -> int:
     from datetime import timedelta
 
     from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
-    from app.reference.models import BodyKind
-    from app.registrations import consultations, service
-    from app.registrations.models import Attachment, AttachmentKind, Opinion, Proposal, Registration, RegistrationKind
+    from app.registrations.models import Registration
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(Registration)):
         return 0
@@ -258,115 +256,157 @@ def load_demo_registrations() -> int:
         correspondents.append(user)
     db.session.flush()
 
+    stored_before = {}
+    for spec in DEMO_REGISTRATIONS:
+        _load_demo_registration(spec, correspondents, stored_before)
+    drop_demo_mail()
+    return len(DEMO_REGISTRATIONS)
+
+
+def refresh_demo_permits() -> list[str]:
+    """Keep, whatever the day `make run` starts, a demo permit of each verdict for a newcomer to scan.
+
+    A revoked permit stays revoked and an ended one stays ended; the visit under way today and the
+    one not yet begun go out of date as the days pass. When either is missing, it is made again, as
+    the first load made it (through the service calls, dated from today). Returns what was added.
+    """
+    from app.documents.models import DocumentKind, IssuedDocument
+    from app.registrations.models import Registration, Status
+
+    today = local_today()
+    live = sa.select(IssuedDocument.id).join(Registration, Registration.id == IssuedDocument.registration_id).where(
+        IssuedDocument.kind == DocumentKind.permit, IssuedDocument.revoked_at.is_(None),
+        Registration.status.in_((Status.approved,)))
+    wanted = {"under_way": live.where(IssuedDocument.valid_from <= today, IssuedDocument.valid_until >= today),
+              "approved": live.where(IssuedDocument.valid_from > today)}
+    correspondents = [db.session.scalar(sa.select(User).where(User.email == email)) for email, *_ in DEMO_OUTLETS]
+    if any(user is None or user.outlet_id is None for user in correspondents):
+        return []
+    added = []
+    for final, query in wanted.items():
+        if db.session.scalar(query.limit(1)) is None:
+            spec = next(spec for spec in DEMO_REGISTRATIONS if spec[1] == final)
+            _load_demo_registration(spec, correspondents, {})
+            added.append(spec[2])
+    drop_demo_mail()
+    return added
+
+
+def _load_demo_registration(spec, correspondents, stored_before) -> None:
+    """One registration of DEMO_REGISTRATIONS, taken to its final state through the service calls."""
+    from datetime import timedelta
+
+    from app.outlets.models import CrewMember, Outlet
+    from app.reference.models import BodyKind
+    from app.registrations import consultations, service
+    from app.registrations.models import Attachment, AttachmentKind, Opinion, Proposal, Registration, RegistrationKind
+
+    outlet_index, final, purpose, codes, start_in, days = spec
     officer = db.session.scalar(sa.select(User).where(User.email == "officer@example.org"))
     leader = db.session.scalar(sa.select(User).where(User.email == "leader@example.org"))
     places = {place.code: place for place in db.session.scalars(sa.select(Place))}
     today = local_today()
-    stored_before = {}
-    for outlet_index, final, purpose, codes, start_in, days in DEMO_REGISTRATIONS:
-        author = correspondents[outlet_index]
-        kind = RegistrationKind.resident if db.session.get(Outlet, author.outlet_id).is_resident_office \
-            else RegistrationKind.non_resident
-        registration = service.create_draft(author, kind)
-        start = today + timedelta(days=start_in)
-        crew = db.session.scalars(sa.select(CrewMember.id).where(CrewMember.outlet_id == author.outlet_id)).all()
-        service.save_draft(author, registration, service.DraftData(
-            kind=kind, purpose=purpose, content="DEMO content: people, economy, culture of the province.",
-            start_date=start, end_date=start + timedelta(days=days - 1),
-            interview_questions="DEMO: What has changed here in the last five years?",
-            publication_plan="DEMO: broadcast and online, within two months.", equipment="DEMO: 2 cameras",
-            has_drone=final == "refused", drone_permit_reference="DEMO-FLY-7" if final == "refused" else None,
-            guiding_agency="DEMO Department of Foreign Affairs",
-            mofa_permit_number="DEMO-01/BC" if kind is RegistrationKind.non_resident else None, pledge=True,
-            crew_member_ids=list(crew),
-            itinerary=[service.ItineraryEntry(day=start + timedelta(days=min(index, days - 1)),
-                                              place_id=places[code].id, place_text=None,
-                                              host_organisation="DEMO host", activity="DEMO filming and interviews")
-                       for index, code in enumerate(codes)]), None)
-        db.session.flush()
-        db.session.refresh(registration)
-        # A completed visit took place last month, and the visit under way began yesterday: their dates
-        # move into the past once they are submitted.
-        past = {"completed": timedelta(days=start_in + 30), "under_way": timedelta(days=start_in + 1)}.get(
-            final, timedelta(0))
-        for kind_name, content, filename in demo_attachments(registration, author, registration.start_date - past,
-                                                             registration.end_date - past,
-                                                             today - past - timedelta(days=2)):
-            stored = store_demo_file(content, filename, stored_before)
-            db.session.add(Attachment.from_stored(stored, registration_id=registration.id,
-                                                  kind=AttachmentKind[kind_name], uploaded_by_id=author.id))
-        db.session.flush()
-        if final == "draft":
-            continue
-        service.submit(author, registration, None, short_notice_accepted=True)  # the demo knows the risk
-        if final == "withdrawn":
-            service.withdraw(author, registration, None)
-            continue
-        if final == "submitted":
-            continue
-        service.assign(officer, registration, officer, None)
-        if final == "needs_info":
-            service.request_information(officer, registration, "DEMO: Đề nghị Ông/Bà gửi bổ sung trang thứ hai "
-                                        "của hộ chiếu.", None, body_en="DEMO: please attach the second passport page.")
-            continue
-        if registration.visits_border_area:
-            consultation = consultations.record_consultation(
-                officer, registration, consultations.default_body(BodyKind.border_guard),
-                "DEMO: visit to a border area")
-            if final == "in_review":  # asked a week ago and not answered: an overdue consultation
-                consultation.requested_at = utcnow() - timedelta(days=7)
-                consultation.due_date = today - timedelta(days=2)
-                db.session.flush()
-            else:
-                consultations.record_consultation_answer(officer, consultation, Opinion.agree_with_conditions,
-                                                         "DEMO: agreed, with an escort at the border gate.",
-                                                         "DEMO-15/BCH-TM", today)
-        if final == "in_review":
-            db.session.execute(sa.update(Registration).where(Registration.id == registration.id)
-                               .values(due_date=today - timedelta(days=1)))  # shows an overdue row
-            continue
-        if final == "refused":
-            service.propose_decision(officer, registration, demo_draft(registration, Proposal.refuse), None)
-            service.refuse(leader, registration, None)
-            continue
-        if final in ("completed", "under_way"):
-            # The programme took place last month (or began yesterday). Its dates move into the past before the decision, so the
-            # permits are issued with the dates of the visit (and show "expired" when checked), not with
-            # the dates it was submitted with, which lie in the future.
-            registration.start_date -= past
-            registration.end_date -= past
-            for item in registration.itinerary:
-                item.day -= past
+    author = correspondents[outlet_index]
+    kind = RegistrationKind.resident if db.session.get(Outlet, author.outlet_id).is_resident_office \
+        else RegistrationKind.non_resident
+    registration = service.create_draft(author, kind)
+    start = today + timedelta(days=start_in)
+    crew = db.session.scalars(sa.select(CrewMember.id).where(CrewMember.outlet_id == author.outlet_id)).all()
+    service.save_draft(author, registration, service.DraftData(
+        kind=kind, purpose=purpose, content="DEMO content: people, economy, culture of the province.",
+        start_date=start, end_date=start + timedelta(days=days - 1),
+        interview_questions="DEMO: What has changed here in the last five years?",
+        publication_plan="DEMO: broadcast and online, within two months.", equipment="DEMO: 2 cameras",
+        has_drone=final == "refused", drone_permit_reference="DEMO-FLY-7" if final == "refused" else None,
+        guiding_agency="DEMO Department of Foreign Affairs",
+        mofa_permit_number="DEMO-01/BC" if kind is RegistrationKind.non_resident else None, pledge=True,
+        crew_member_ids=list(crew),
+        itinerary=[service.ItineraryEntry(day=start + timedelta(days=min(index, days - 1)),
+                                          place_id=places[code].id, place_text=None,
+                                          host_organisation="DEMO host", activity="DEMO filming and interviews")
+                   for index, code in enumerate(codes)]), None)
+    db.session.flush()
+    db.session.refresh(registration)
+    # A completed visit took place last month, and the visit under way began yesterday: their dates
+    # move into the past once they are submitted.
+    past = {"completed": timedelta(days=start_in + 30), "under_way": timedelta(days=start_in + 1)}.get(
+        final, timedelta(0))
+    for kind_name, content, filename in demo_attachments(registration, author, registration.start_date - past,
+                                                         registration.end_date - past,
+                                                         today - past - timedelta(days=2)):
+        stored = store_demo_file(content, filename, stored_before)
+        db.session.add(Attachment.from_stored(stored, registration_id=registration.id,
+                                              kind=AttachmentKind[kind_name], uploaded_by_id=author.id))
+    db.session.flush()
+    if final == "draft":
+        return
+    service.submit(author, registration, None, short_notice_accepted=True)  # the demo knows the risk
+    if final == "withdrawn":
+        service.withdraw(author, registration, None)
+        return
+    if final == "submitted":
+        return
+    service.assign(officer, registration, officer, None)
+    if final == "needs_info":
+        service.request_information(officer, registration, "DEMO: Đề nghị Ông/Bà gửi bổ sung trang thứ hai "
+                                    "của hộ chiếu.", None, body_en="DEMO: please attach the second passport page.")
+        return
+    if registration.visits_border_area:
+        consultation = consultations.record_consultation(
+            officer, registration, consultations.default_body(BodyKind.border_guard),
+            "DEMO: visit to a border area")
+        if final == "in_review":  # asked a week ago and not answered: an overdue consultation
+            consultation.requested_at = utcnow() - timedelta(days=7)
+            consultation.due_date = today - timedelta(days=2)
             db.session.flush()
-        service.propose_decision(officer, registration, demo_draft(registration, Proposal.approve), None)
-        if final == "proposed":
-            continue
-        if final == "returned":
-            service.return_to_officer(leader, registration, "DEMO: Đề nghị nêu rõ trong trích yếu các điểm quay "
-                                      "phim tại Tòa Thánh và bổ sung điều kiện không quay trong giờ hành lễ.", None)
-            continue
-        service.approve(leader, registration, None)
-        if final == "revoked":
-            service.revoke(officer, registration, reason="DEMO: filming outside the approved places.",
-                           expected_version=None)
-        elif final == "superseded":
-            # amend() copies the files holding no database lock (app.database.slow_work), which needs a
-            # transaction that has written nothing: what is loaded so far is committed first. `flask demo
-            # load` owns its transaction, like any command.
-            drop_demo_mail()  # never committed: a running outbox worker would send it
-            db.session.commit()
-            amendment = service.amend(author, registration, None)
-            amendment.end_date += timedelta(days=1)  # one more day of filming
-            amendment.pledge_accepted_at = utcnow()  # the pledge is given again for each revision
-            db.session.flush()
-            service.submit(author, amendment, None, short_notice_accepted=True)
-            service.assign(officer, amendment, officer, None)
-            service.propose_decision(officer, amendment, demo_draft(amendment, Proposal.approve), None)
-            service.approve(leader, amendment, None)
-        elif final == "completed":
-            service.complete(officer, registration, None)
-    drop_demo_mail()
-    return len(DEMO_REGISTRATIONS)
+        else:
+            consultations.record_consultation_answer(officer, consultation, Opinion.agree_with_conditions,
+                                                     "DEMO: agreed, with an escort at the border gate.",
+                                                     "DEMO-15/BCH-TM", today)
+    if final == "in_review":
+        db.session.execute(sa.update(Registration).where(Registration.id == registration.id)
+                           .values(due_date=today - timedelta(days=1)))  # shows an overdue row
+        return
+    if final == "refused":
+        service.propose_decision(officer, registration, demo_draft(registration, Proposal.refuse), None)
+        service.refuse(leader, registration, None)
+        return
+    if final in ("completed", "under_way"):
+        # The programme took place last month (or began yesterday). Its dates move into the past before the decision, so the
+        # permits are issued with the dates of the visit (and show "expired" when checked), not with
+        # the dates it was submitted with, which lie in the future.
+        registration.start_date -= past
+        registration.end_date -= past
+        for item in registration.itinerary:
+            item.day -= past
+        db.session.flush()
+    service.propose_decision(officer, registration, demo_draft(registration, Proposal.approve), None)
+    if final == "proposed":
+        return
+    if final == "returned":
+        service.return_to_officer(leader, registration, "DEMO: Đề nghị nêu rõ trong trích yếu các điểm quay "
+                                  "phim tại Tòa Thánh và bổ sung điều kiện không quay trong giờ hành lễ.", None)
+        return
+    service.approve(leader, registration, None)
+    if final == "revoked":
+        service.revoke(officer, registration, reason="DEMO: filming outside the approved places.",
+                       expected_version=None)
+    elif final == "superseded":
+        # amend() copies the files holding no database lock (app.database.slow_work), which needs a
+        # transaction that has written nothing: what is loaded so far is committed first. `flask demo
+        # load` owns its transaction, like any command.
+        drop_demo_mail()  # never committed: a running outbox worker would send it
+        db.session.commit()
+        amendment = service.amend(author, registration, None)
+        amendment.end_date += timedelta(days=1)  # one more day of filming
+        amendment.pledge_accepted_at = utcnow()  # the pledge is given again for each revision
+        db.session.flush()
+        service.submit(author, amendment, None, short_notice_accepted=True)
+        service.assign(officer, amendment, officer, None)
+        service.propose_decision(officer, amendment, demo_draft(amendment, Proposal.approve), None)
+        service.approve(leader, amendment, None)
+    elif final == "completed":
+        service.complete(officer, registration, None)
 
 
 # --- products of every type, a report to review, and sovereignty cases ---------------------

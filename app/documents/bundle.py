@@ -3,9 +3,10 @@ approval mail, and in one ZIP from the registration page), under readable names 
 language, and the print sheet with every permit.
 
 What the correspondent gets: the approval letter (what the reporters may show: the province's
-written reply), one permit per journalist (each carries their own) and, for a crew of two or
-more, the print sheet (every permit in one PDF, for "print all"; for one journalist it would be
-the same page twice). Not the notification letter: it is addressed to the host bodies and MOFA,
+written reply), one permit per journalist (each carries their own, an A6 card) and, for a crew of
+two or more, the print sheet (every card on A4 sheets, four to a page with crop marks, for "print
+all": app/documents/permits.py; for one journalist the mail leaves it out, the page's "print all"
+link still gives it). Not the notification letter: it is addressed to the host bodies and MOFA,
 who receive it; it stays downloadable in the registration's list of documents.
 
 Only documents in force: a revoked letter or permit is never offered as a current one. Every
@@ -190,24 +191,19 @@ def document_content(document: IssuedDocument) -> bytes:
 
 
 def print_sheet(found: ApprovalDocuments) -> bytes:
-    """Every permit in force in one PDF: the stored print sheet when it is current, else the
-    stored permits put together page by page (their own bytes, nothing rendered again)."""
+    """Every permit in force on the A4 print sheet: the stored sheet when it is current, else the
+    stored permits laid out the same way (their own pages, nothing rendered again)."""
     if found.print_sheet is not None:
         return document_content(found.print_sheet)
     if not found.permits:
         raise ValueError("no permits in force")
-    if len(found.permits) == 1:
-        return document_content(found.permits[0])
-    from pypdf import PdfReader, PdfWriter
+    from app.authority import authority_profile
+    from app.documents.permits import impose_on_sheets, sheet_title
 
-    writer = PdfWriter()
-    for permit in found.permits:
-        writer.append(PdfReader(io.BytesIO(document_content(permit))))
-    writer.add_metadata({"/Title": "Giấy phép hoạt động báo chí / Press activity permits",
-                         "/Creator": "PressDesk"})
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()
+    profile = authority_profile()
+    return impose_on_sheets([document_content(permit) for permit in found.permits],
+                            title=sheet_title(profile.permit_title_vi, profile.permit_title_en, profile.is_demo),
+                            author=profile.issuing_body_vi)
 
 
 def build_zip(found: ApprovalDocuments, locale: str) -> bytes:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.db import UTCDateTime, enum_column, utcnow
 from app.extensions import db
@@ -59,7 +59,7 @@ class IssuedDocument(db.Model):
     size: Mapped[Optional[int]]
     sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
     digitally_signed: Mapped[bool] = mapped_column(default=False)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), index=True)  # the revocation list
     revocation_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     registration = relationship("Registration")
@@ -93,3 +93,45 @@ class VerificationCheck(db.Model):
     key_id: Mapped[Optional[str]] = mapped_column(sa.String(16))
     outcome: Mapped[str] = mapped_column(sa.String(20))
     ip_address: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    # A check made offline by an enrolled checkpoint device, sent up when it was back online:
+    # `checked_at` is the device's time, `client_check_id` the device's own id for the check,
+    # unique per device so that a check sent twice is stored once.
+    device_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("checkpoint_devices.id", ondelete="SET NULL"),
+                                                     index=True)
+    offline: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    client_check_id: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    received_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    data_age_seconds: Mapped[Optional[int]]
+
+    __table_args__ = (sa.UniqueConstraint("device_id", "client_check_id", name="uq_verification_checks_device_check"),)
+
+
+class PermitHolder(db.Model):
+    """The holder of a permit as approved, copied once at issue and never changed afterwards.
+
+    The verification page, its photo and an enrolled checkpoint's offline cache read this
+    record, never the live crew data: a crew member edited (or deleted) after the approval
+    cannot change what a scanned permit shows. The photo is a copy in its own stored file,
+    with its SHA-256, so replacing the crew photo leaves it alone.
+    """
+
+    __tablename__ = "permit_holders"
+
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("issued_documents.id", ondelete="CASCADE"),
+                                             primary_key=True, autoincrement=False)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    nationality: Mapped[str] = mapped_column(sa.String(2))  # ISO 3166 code, shown in the reader's language
+    role: Mapped[str] = mapped_column(sa.String(40))  # a CrewRole name
+    outlet_name: Mapped[str] = mapped_column(sa.String(200))
+    photo_stored_name: Mapped[Optional[str]] = mapped_column(sa.String(200), unique=True)
+    photo_content_type: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    photo_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    # [{"vi": name, "en": name, "border": bool, "days": ["2026-12-01", ...]}], in programme order
+    places: Mapped[list] = mapped_column(sa.JSON, default=list)
+    conditions_vi: Mapped[Optional[str]] = mapped_column(sa.Text)
+    conditions_en: Mapped[Optional[str]] = mapped_column(sa.Text)
+    escort_name: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    escort_phone: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    approval_letter_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+
+    document: Mapped[IssuedDocument] = relationship(backref=backref("holder", uselist=False))

@@ -65,7 +65,7 @@ def _store(document: IssuedDocument, pdf: bytes, *, sign: bool) -> None:
 def issue_approval(registration, leader) -> list[IssuedDocument]:
     """The approval letter, the notification letter, a permit per crew member and the print-all set."""
     from app.documents.letters import render_letter
-    from app.documents.permits import render_permit, render_permits
+    from app.documents.permits import render_permit, render_permit_sheet
     from app.ops.addresses import require_permit_address
 
     require_permit_address()  # before any number is taken or file written: refused means nothing issued
@@ -75,16 +75,19 @@ def issue_approval(registration, leader) -> list[IssuedDocument]:
         document = _register(kind, registration, leader)
         _store(document, render_letter(build(registration, document, leader)), sign=True)
         issued.append(document)
+    from app.documents.holders import record_holder
+
     permits = []
     for member in registration.crew_members:
         document = _register(DocumentKind.permit, registration, leader, crew_member_id=member.id,
                              valid_from=registration.start_date, valid_until=registration.end_date)
+        record_holder(document, registration, member, approval_letter=issued[0])
         content = texts.permit(registration, member, document)
         _store(document, render_permit(content), sign=False)
         permits.append(content)
         issued.append(document)
     document = _register(DocumentKind.permit_set, registration, leader)
-    _store(document, render_permits(permits), sign=False)
+    _store(document, render_permit_sheet(permits), sign=False)
     issued.append(document)
     return issued
 

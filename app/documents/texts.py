@@ -274,7 +274,16 @@ def notification_letter(registration, document, leader):
                          recipients=["Như trên", "Lưu: VT, NgV"], **_signer(leader), english=None)
 
 
+def _joined_conditions(text: str | None) -> str:
+    """The conditions, one a line in the registration, as one sentence for the card:
+    "Không quay phim tại khu vực cấm; đoàn phải có cán bộ đi cùng."."""
+    conditions = [_sentence(line.lstrip("-– ").strip()).rstrip(";") for line in _lines(text)]
+    return f"{'; '.join(conditions)}." if conditions else ""
+
+
 def permit(registration, member, document):
+    """What the card prints. The approval letter it cites is the holder record's (written at issue,
+    after the letter); a draft has none yet: the blank the clerk's office fills, as on the letters."""
     from flask_babel import force_locale
 
     from app.documents.permits import PermitContent
@@ -291,6 +300,10 @@ def permit(registration, member, document):
     with force_locale("en"):
         role_en = str(CREW_ROLE_LABELS[member.role])
     border = {item.place.name_vi for item in registration.itinerary if item.place and item.place.border_area}
+    holder = getattr(document, "holder", None)  # a DraftStamp has none
+    approval_letter_number = (holder.approval_letter_number if holder is not None else None) or (
+        f"{DRAFT_NUMBER_BLANK}/{profile.document_symbols.get('approval_letter', '')}"
+        if document.register_number is None else "")
     return PermitContent(
         issuing_body_vi=profile.issuing_body_vi, issuing_body_en=profile.issuing_body_en,
         province_vi=profile.province_name_vi, province_en=profile.province_name_en,
@@ -301,4 +314,8 @@ def permit(registration, member, document):
         places=_places(registration, "vi"), border_places=border,
         escort_name=registration.escort_name or "", escort_phone=_unbroken(registration.escort_phone or ""),
         photo=photo, verification_url=permit_url(document) if document.id is not None else "",
-        demo=profile.is_demo, draft=document.register_number is None)
+        demo=profile.is_demo, draft=document.register_number is None,
+        title_vi=profile.permit_title_vi, title_en=profile.permit_title_en, place_name=profile.place_name,
+        issue_date=document.issue_date, approval_letter_number=approval_letter_number,
+        conditions_vi=_joined_conditions(registration.conditions),
+        conditions_en=_joined_conditions(registration.conditions_en))

@@ -1,6 +1,22 @@
-from flask import Blueprint
+import functools
+
+from flask import Blueprint, g
 
 bp = Blueprint("main", __name__)
+
+
+def sessionless(view):
+    """A page that must not start a session: no navbar forms (their CSRF token would set a cookie).
+
+    For pages anyone opens without an account, many times a minute: a scanned permit, the
+    checkpoint app. They use templates/verification/_layout.html, which has no form.
+    """
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        g.sessionless = True
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def init_app(app):
@@ -15,11 +31,16 @@ def init_app(app):
         from app.auth.forms import LogoutForm
         from app.main.forms import LanguageForm
 
+        from app.authority import authority_profile
+
         if not has_request_context():  # an email rendered by a command
             return {}
+        if g.get("sessionless"):
+            return {"authority": authority_profile()}
         # formdata=None: these navbar forms never read the request (an error page
         # for a too-large body must not touch the body again).
-        return {"language_form": LanguageForm(formdata=None), "logout_form": LogoutForm(formdata=None)}
+        return {"language_form": LanguageForm(formdata=None), "logout_form": LogoutForm(formdata=None),
+                "authority": authority_profile()}
 
     from app.auth.labels import role_label
     from app.authority import authority_profile

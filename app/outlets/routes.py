@@ -1,6 +1,7 @@
 """The correspondent's outlet profile and crew."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -16,7 +17,8 @@ from app.registrations import service as registration_service
 from app.outlets.forms import CrewMemberForm, OutletForm, RemoveForm
 from app.outlets.models import CrewMember, CrewRole, MediaType
 from app.outlets.photos import KeptPhoto, KeptPhotoError, kept_photo
-from app.registrations.permissions import REVIEWERS
+from app.registrations.models import Registration
+from app.registrations.permissions import REVIEWERS, allowed_actions
 from app.uploads import UploadError, send_stored, upload_rate_limited
 
 correspondent_required = roles_required(Role.correspondent)
@@ -46,9 +48,10 @@ def crew():
     if current_user.outlet_id is None:
         flash(_("Describe your outlet first."), "info")
         return redirect(url_for("outlets.outlet"))
-    members = db.session.scalars(sa.select(CrewMember).where(
-        CrewMember.outlet_id == current_user.outlet_id, CrewMember.active.is_(True)).order_by(CrewMember.full_name))
-    return render_template("outlets/crew.html", members=list(members), remove_form=RemoveForm())
+    members = list(db.session.scalars(sa.select(CrewMember).where(
+        CrewMember.outlet_id == current_user.outlet_id, CrewMember.active.is_(True)).order_by(CrewMember.full_name)))
+    return render_template("outlets/crew.html", members=members, remove_form=RemoveForm(),
+                           locks=service.locking_registrations(member.id for member in members))
 
 
 def _own_member(member_id: int) -> CrewMember:
@@ -90,6 +93,9 @@ def _crew_form_page(form: CrewMemberForm, member: CrewMember | None):
             saved = service.save_crew_member(current_user, data, member, photo=photo, kept=kept)
             if registration is not None:
                 registration_service.add_crew_member(current_user, registration, saved)
+        except service.CrewMemberLocked as error:  # a registration naming them was submitted meanwhile
+            db.session.rollback()
+            return _locked_page(db.session.get(CrewMember, member.id), error.registrations, str(error))
         except (UploadError, service.OutletError, registration_service.RegistrationError) as error:
             db.session.rollback()
             form.photo.errors.append(str(error))
@@ -131,6 +137,38 @@ def _crew_form(form: CrewMemberForm, member: CrewMember | None, kept: KeptPhoto 
                            registration=_registration_to_return_to() if member is None else None)
 
 
+@dataclass
+class CrewLock:
+    """A registration that keeps a crew member as it is, with what the correspondent may do instead."""
+
+    registration: Registration
+    actions: set[str]
+    amendment: Registration | None  # its amendment being written or reviewed
+    amendment_actions: set[str]
+
+
+def _locked_page(member: CrewMember, registrations: list[Registration], refusal: str | None = None):
+    """The crew member, read-only, with the registrations in review or approved that name them and
+    the way to change each (an amendment, the registration's form, a message); 409 for a refused change."""
+    locks = []
+    for registration in registrations:
+        amendment = registration_service.amendment_under_way(registration)
+        locks.append(CrewLock(registration, allowed_actions(current_user, registration), amendment,
+                              allowed_actions(current_user, amendment) if amendment is not None else set()))
+    page = render_template("outlets/crew_member_locked.html", member=member, locks=locks, refusal=refusal)
+    return (page, 409) if refusal else page
+
+
+def _refuse_if_locked(member: CrewMember):
+    """The read-only page when a registration in review or approved names this member (a POST is
+    refused, nothing is read or saved); None when the member may be changed."""
+    registrations = service.locking_registrations([member.id]).get(member.id)
+    if not registrations:
+        return None
+    refusal = str(service.CrewMemberLocked(member, registrations)) if request.method == "POST" else None
+    return _locked_page(member, registrations, refusal)
+
+
 @bp.route("/outlet/crew/kept-photo")
 @correspondent_required
 def kept_crew_photo():
@@ -156,6 +194,9 @@ def new_crew_member():
 @correspondent_required
 def edit_crew_member(member_id: int):
     member = _own_member(member_id)
+    locked = _refuse_if_locked(member)
+    if locked is not None:
+        return locked
     form = CrewMemberForm(obj=member)
     if not form.is_submitted():
         form.role.data = member.role.name
@@ -166,6 +207,9 @@ def edit_crew_member(member_id: int):
 @correspondent_required
 def remove_crew_member(member_id: int):
     member = _own_member(member_id)
+    locked = _refuse_if_locked(member)
+    if locked is not None:
+        return locked
     if RemoveForm().validate_on_submit():
         service.remove_crew_member(current_user, member)
         db.session.commit()

@@ -14,12 +14,35 @@ from app.database import slow_work
 from app.extensions import db
 from app.outlets.models import CrewMember, CrewRole, MediaType, Outlet
 from app.outlets.photos import KeptPhoto, check_permit_photo, keep_photo
+from app.registrations.models import Registration, Status, registration_crew
 from app.uploads import ReceivedFile, copy_stored, photo_pixels, receive_upload, stage_received, store_received
 
 
 class OutletError(Exception):
+    status = 400
+
     def __init__(self, message):
         super().__init__(str(message))
+
+
+# A crew member named on a registration in one of these states is what the province reviews or
+# approved: changed in place, the review (and the permit's holder record) would no longer be about
+# the person the province saw. Drafts, and registrations that ended or were replaced, do not lock.
+LOCKING_STATUSES = (Status.submitted, Status.in_review, Status.needs_info, Status.approved)
+
+
+class CrewMemberLocked(OutletError):
+    """A change to a crew member that a registration in review or approved names (409)."""
+
+    status = 409
+
+    def __init__(self, member: CrewMember, registrations: list[Registration]):
+        self.registrations = registrations
+        super().__init__(_l("%(name)s is named on %(references)s, which the province is reviewing or has approved: "
+                            "nothing was changed. A change of crew goes through the registration (an amendment, "
+                            "once it is approved), so that the province approves the new details.",
+                            name=member.full_name,
+                            references=", ".join(registration.reference for registration in registrations)))
 
 
 @dataclass
@@ -132,16 +155,41 @@ def save_crew_member(actor: User, data: CrewData, member: CrewMember | None = No
     return member
 
 
+def locking_registrations(member_ids) -> dict[int, list[Registration]]:
+    """For each of these crew members, the registrations in LOCKING_STATUSES that name them (by
+    reference); members that none names are left out. One query, whatever the number of members."""
+    rows = db.session.execute(
+        sa.select(registration_crew.c.crew_member_id, Registration)
+        .join(Registration, Registration.id == registration_crew.c.registration_id)
+        .where(registration_crew.c.crew_member_id.in_(list(member_ids)),
+               Registration.status.in_(LOCKING_STATUSES))
+        .order_by(Registration.reference))
+    locks: dict[int, list[Registration]] = {}
+    for member_id, registration in rows:
+        locks.setdefault(member_id, []).append(registration)
+    return locks
+
+
+def check_not_locked(member: CrewMember) -> None:
+    """CrewMemberLocked when a registration in review or approved names this crew member."""
+    registrations = locking_registrations([member.id]).get(member.id)
+    if registrations:
+        raise CrewMemberLocked(member, registrations)
+
+
 def _check_crew_member(actor: User, member: CrewMember | None) -> None:
     if actor.outlet_id is None:
         raise OutletError(_l("Describe your outlet first."))
     if member is not None and member.outlet_id != actor.outlet_id:
         raise OutletError(_l("This crew member belongs to another outlet."))
+    if member is not None:
+        check_not_locked(member)
 
 
 def remove_crew_member(actor: User, member: CrewMember) -> None:
     if member.outlet_id != actor.outlet_id:
         raise OutletError(_l("This crew member belongs to another outlet."))
+    check_not_locked(member)
     member.active = False
     db.session.flush()
     record_event("crew_member.removed", actor=actor, subject=member, before={"active": True},

@@ -87,7 +87,7 @@ def documents_zip(registration_id: int):
 @bp.route("/registrations/<int:registration_id>/documents/print-sheet.pdf")
 @login_required
 def print_sheet_pdf(registration_id: int):
-    """Every permit in force in one PDF, one card per page, for "print all"."""
+    """Every permit in force in one PDF, A6 cards four to an A4 sheet with crop marks, for "print all"."""
     registration, found = _in_force(registration_id)
     if not found.permits:
         abort(404)

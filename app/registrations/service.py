@@ -394,12 +394,17 @@ def withdraw(actor: User, registration: Registration, expected_version: int | No
                     _l("Registration %(reference)s was withdrawn", reference=registration.reference))
 
 
+def amendment_under_way(registration: Registration) -> Registration | None:
+    """The amendment of this registration that is being written or reviewed, if there is one."""
+    return db.session.scalar(sa.select(Registration).where(
+        Registration.amends_id == registration.id,
+        Registration.status.in_([Status.draft, Status.submitted, Status.in_review, Status.needs_info]))
+        .order_by(Registration.id.desc()).limit(1))
+
+
 def _check_amendable(actor: User, registration: Registration, expected_version: int | None) -> None:
     _check(actor, "amend", registration, expected_version)
-    pending = db.session.scalar(sa.select(Registration.id).where(
-        Registration.amends_id == registration.id,
-        Registration.status.in_([Status.draft, Status.submitted, Status.in_review, Status.needs_info])))
-    if pending is not None:
+    if amendment_under_way(registration) is not None:
         raise RegistrationError(_l("An amendment of this registration is already under way."))
 
 

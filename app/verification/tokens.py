@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import os
 import re
 import struct
@@ -206,6 +207,37 @@ class KeyRing:
             return None  # never signed by sign(); refuse rather than guess
         return TokenClaims(permit_id=permit_id, valid_from=EPOCH + timedelta(days=from_days),
                            valid_until=EPOCH + timedelta(days=until_days), key_id=kid)
+
+    def sign_envelope(self, document: Mapping) -> dict:
+        """A signed JSON document for checkpoints: the key set, the revocation list, a device's permits.
+
+        {"payload": base64url(UTF-8 JSON), "kid": key id, "signature": base64url(Ed25519 over those
+        JSON bytes)}. The signature covers the exact bytes, so a verifier (WebCrypto in the checkpoint
+        app) needs no canonical JSON: it checks the decoded payload, then parses it.
+        """
+        if self._signing_key is None:
+            raise RuntimeError("this key ring can only verify: it holds no private key")
+        kid, private_key = self._signing_key
+        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        return {"payload": _b64encode(payload), "kid": kid, "signature": _b64encode(private_key.sign(payload))}
+
+    def open_envelope(self, envelope: object) -> dict | None:
+        """The document of a genuine envelope signed by a key of this ring; None for anything else."""
+        if not isinstance(envelope, Mapping):
+            return None
+        kid, payload, signature = envelope.get("kid"), envelope.get("payload"), envelope.get("signature")
+        if not all(isinstance(value, str) for value in (kid, payload, signature)):
+            return None
+        public_key = self._verify_keys.get(kid)
+        raw, raw_signature = _b64decode_canonical(payload), _b64decode_canonical(signature)
+        if public_key is None or raw is None or raw_signature is None:
+            return None
+        try:
+            public_key.verify(raw_signature, raw)
+            document = json.loads(raw.decode("utf-8"))
+        except (InvalidSignature, UnicodeDecodeError, ValueError):
+            return None
+        return document if isinstance(document, dict) else None
 
     def public_key_set(self) -> dict:
         """Every verifying key as a JWKS-style document, for checkpoints that verify offline."""

@@ -96,7 +96,8 @@ def world(app, make_user, make_registration):
             IssuedDocument.registration_id == under_way.id, IssuedDocument.kind == DocumentKind.permit)).first()
         verification_path = "/v/" + permit_url(permit).rsplit("/v/", 1)[1]
         member_id = db.session.get(Registration, draft.id).crew_members[0].id
-        ids = {"product": product.id, "case": case.id}
+        locked_member_id = db.session.get(Registration, under_way.id).crew_members[0].id
+        ids = {"product": product.id, "case": case.id, "permit": permit.id}
         db.session.remove()
 
     pages = {
@@ -110,6 +111,7 @@ def world(app, make_user, make_registration):
             ("registration page (correspondent)", f"/registrations/{under_way.id}"),
             ("outlet", "/outlet"), ("outlet and crew", "/outlet/crew"),
             ("crew member form", f"/outlet/crew/{member_id}"),
+            ("crew member locked by an approval", f"/outlet/crew/{locked_member_id}"),
             ("product report form", f"/registrations/{under_way.id}/report"),
         ],
         officer: [
@@ -118,7 +120,8 @@ def world(app, make_user, make_registration):
             ("calendar", "/staff/calendar"), ("products", "/staff/products"),
             ("product page", f"/products/{ids['product']}"), ("cases", "/staff/cases"),
             ("case page", f"/staff/cases/{ids['case']}"), ("overdue reports", "/staff/reports/overdue"),
-            ("indicators", "/staff/indicators"),
+            ("indicators", "/staff/indicators"), ("checkpoints", "/staff/checkpoints"),
+            ("a permit's checks", f"/staff/permits/{ids['permit']}/checks"),
         ],
         leader: [
             ("my work (leader)", "/staff/my-work"),
@@ -149,8 +152,8 @@ def language_button(page, locale: str):
 
 def switch_language(page, base_url: str, locale: str) -> None:
     """Choose the language as a person does: the language buttons, which post to main.set_language."""
-    if page.url == "about:blank":
-        page.goto(base_url + "/")
+    if page.url == "about:blank" or not language_button(page, locale).count():
+        page.goto(base_url + "/")  # the permit check has links (?lang=), not the form
     language_button(page, locale).click()
     expect(page.locator("html")).to_have_attribute("lang", locale)
 
