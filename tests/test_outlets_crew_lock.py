@@ -3,6 +3,7 @@ changed or removed in place: the page shows them read-only, says why and offers 
 registration (an amendment once approved); a POST is refused and nothing changes."""
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 
@@ -190,3 +191,55 @@ def test_the_service_refuses_too(app, db, make_registration):
             service.remove_crew_member(actor, member)
         app_db.session.rollback()
     assert snapshot(db, member_id)[0] == "Ingrid Larsen" and snapshot(db, member_id)[3] is True
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="two transactions open at once: PostgreSQL only (SQLite writes one at a time)")
+def test_an_edit_during_a_submission_waits_for_it_and_is_refused(app, db, make_registration):
+    """A submission holds the crew's rows until it commits; an edit of one of them waits, then
+    sees the registration submitted and is refused: no edit slips in after the submission."""
+    import threading
+
+    from app.extensions import db as app_db
+    from app.outlets import service as crew
+    from app.registrations import service as registrations
+
+    registration, correspondent = make_registration(Status.draft)
+    member_id = the_member(db, registration).id
+    submitted, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def submit():
+        with app.test_request_context():
+            registrations.submit(app_db.session.get(User, correspondent.id),
+                                 app_db.session.get(Registration, registration.id), None, short_notice_accepted=True)
+            submitted.set()
+            release.wait(10)  # the submission is written, not yet committed
+            app_db.session.commit()
+
+    def edit():
+        with app.test_request_context():
+            member = app_db.session.get(CrewMember, member_id)
+            data = crew.CrewData(full_name="Somebody Else", nationality="NO", date_of_birth=member.date_of_birth,
+                                 role=member.role, passport_number="X1",
+                                 passport_expiry=local_today() + timedelta(days=400), press_card_number=None)
+            try:
+                crew.save_crew_member(app_db.session.get(User, correspondent.id), data, member)
+                app_db.session.commit()
+                outcome["edit"] = "saved"
+            except crew.CrewMemberLocked:
+                app_db.session.rollback()
+                outcome["edit"] = "refused"
+
+    submitter = threading.Thread(target=submit)
+    submitter.start()
+    assert submitted.wait(10)
+    editor = threading.Thread(target=edit)
+    editor.start()
+    editor.join(0.5)
+    assert editor.is_alive(), "the edit must wait for the submission's row lock"
+    release.set()
+    submitter.join(10)
+    editor.join(10)
+    assert outcome == {"edit": "refused"}
+    assert snapshot(db, member_id)[0] != "Somebody Else"

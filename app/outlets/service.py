@@ -170,8 +170,19 @@ def locking_registrations(member_ids) -> dict[int, list[Registration]]:
     return locks
 
 
+def lock_crew_rows(member_ids) -> None:
+    """Hold these crew members' rows until the transaction ends (PostgreSQL: FOR UPDATE; SQLite's
+    transactions already write one at a time). A submission and an edit of the same crew member take
+    the same rows, so one waits for the other: the edit then sees the submission, or the submission
+    carries the edit; never an edit slipped in after the submission."""
+    ids = list(member_ids)
+    if ids:
+        db.session.execute(sa.select(CrewMember.id).where(CrewMember.id.in_(ids)).with_for_update())
+
+
 def check_not_locked(member: CrewMember) -> None:
     """CrewMemberLocked when a registration in review or approved names this crew member."""
+    lock_crew_rows([member.id])
     registrations = locking_registrations([member.id]).get(member.id)
     if registrations:
         raise CrewMemberLocked(member, registrations)

@@ -25,6 +25,7 @@ from app.documents import service as documents
 from app.extensions import db
 from app.i18n import day
 from app.outbox.service import queue_email
+from app.outlets.service import lock_crew_rows
 from app.registrations.models import (Attachment, AttachmentKind, ConsultedBody, ItineraryItem,
                                       MessageKind, Proposal, ReferenceCounter, Registration,
                                       RegistrationKind, RegistrationMessage, Status)
@@ -308,6 +309,7 @@ def completeness_problems(registration: Registration, today: date | None = None)
 def _submit(actor: User, registration: Registration, action: str, expected_version: int | None,
             short_notice_accepted: bool) -> None:
     _check(actor, action, registration, expected_version)
+    lock_crew_rows(member.id for member in registration.crew_members)  # an edit under way finishes first
     problems = completeness_problems(registration)
     warning = lead_time_warning(registration)
     if warning and not short_notice_accepted:

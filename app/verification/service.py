@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from sqlalchemy.orm import contains_eager, joinedload
 
-from app.clock import local_now, local_today
+from app.clock import local_now, local_today, utcnow
 from app.database import writes
 from app.documents.models import DocumentKind, IssuedDocument, VerificationCheck
 from app.extensions import db
@@ -124,7 +124,9 @@ def record_check(verdict: Verdict) -> None:
     """Log the scan (after the page is made) in a short write transaction of its own."""
     document_id = verdict.document.id if verdict.document is not None else None
     writes()
-    db.session.add(VerificationCheck(
-        document_id=document_id, key_id=verdict.claims.key_id if verdict.claims else None, outcome=verdict.outcome,
+    # A Core insert: one row that nothing reads back, so no unit of work to flush.
+    db.session.execute(sa.insert(VerificationCheck).values(
+        checked_at=utcnow(), document_id=document_id, key_id=verdict.claims.key_id if verdict.claims else None,
+        outcome=verdict.outcome, offline=False,
         ip_address=(request.remote_addr or "")[:45] or None if has_request_context() else None))
     db.session.commit()

@@ -282,6 +282,7 @@
         return;
       }
       input.value = "";
+      form.hidden = true; // enrolled: the next step is the app, not another code
       const name = { checkpoint: response.body.checkpoint_name };
       try {
         await core.sync();
