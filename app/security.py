@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -63,6 +64,11 @@ def init_app(app: Flask) -> None:
         headers["Referrer-Policy"] = "same-origin"
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")  # /check: camera=(self)
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        # Every page and download a signed-in user gets may hold personal data (passport numbers, scans,
+        # photos): never kept by the browser or a shared cache. Static files stay cacheable.
+        if request.endpoint != "static" and current_user and current_user.is_authenticated \
+                and "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "no-store"
         if app.config["HSTS_ENABLED"]:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response

@@ -5,7 +5,7 @@ from app.forms import Form
 from wtforms import SelectChoice, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from app.auth.passwords import password_problems
+from app.auth.passwords import PASSWORD_MAX_LENGTH, password_problems
 from app.i18n import LANGUAGE_NAMES
 
 LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
@@ -32,7 +32,7 @@ class NewPasswordMixin:
 class LoginForm(Form):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
     submit = SubmitField(_l("Log in"))
@@ -67,7 +67,7 @@ class SetPasswordForm(NewPasswordMixin, Form):
 
 
 class ChangePasswordForm(NewPasswordMixin, Form):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)],
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)],
                                      render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Change password"))
 

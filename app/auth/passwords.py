@@ -15,6 +15,10 @@ LOCAL_COMMON_PASSWORDS = {
     "ubndtinh", "admin123", "password1", "qwertyuiop", "12345678", "123456789",
 }
 
+# One maximum on every form that takes a password (sign-up, login, reset, invitation, change): a
+# password the account page accepts can always be typed at the login form.
+PASSWORD_MAX_LENGTH = 1000
+
 # A hash of a random password: verifying against it costs what a real check costs,
 # so an unknown email answers as slowly as a wrong password.
 _DUMMY_HASH = None
@@ -46,6 +50,8 @@ def password_problems(password: str, *, email: str = "", full_name: str = "") ->
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         return [str(_l("Use at least %(count)d characters.", count=minimum))]
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return [str(_l("Use at most %(count)d characters.", count=PASSWORD_MAX_LENGTH))]
     lowered = password.lower()
     personal = {email.lower(), email.lower().split("@")[0], full_name.lower().replace(" ", "")} - {""}
     if lowered in _common_passwords() or lowered in personal:

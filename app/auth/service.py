@@ -115,6 +115,8 @@ def register_correspondent(*, email: str, full_name: str, password: str, locale:
     email = normalise_email(email)
     existing = find_user_by_email(email)
     if existing is not None:
+        # The same work as for a new address (the hash is what costs): the answer's time tells nothing.
+        hash_password(password)
         queue_email(existing.email, "account_exists", existing.locale, _l("You already have a PressDesk account"),
                     user=existing, login_url=_external_url("auth.login"),
                     reset_url=_external_url("auth.forgot_password"))
@@ -287,10 +289,18 @@ def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     _revoke_all_sessions(user)
+    end_unused_links(user)
+
+
+def end_unused_links(user: User) -> None:
+    """Every link mailed to this user and not used yet stops working, whatever its purpose.
+
+    Called when the password is set by any route, and on deactivation and a role change: an old
+    invitation or reset mail must never set a password after the account moved on.
+    """
     db.session.execute(
         sa.update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.reset_password,
-               AccountToken.used_at.is_(None))
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
 
@@ -382,6 +392,7 @@ def change_role(*, admin: User, user: User, role: Role) -> None:
         raise AccountError(_l("A correspondent account cannot become a staff account, nor the reverse."))
     before = {"role": user.role.name}
     user.role = role
+    end_unused_links(user)
     record_event("account.role_changed", actor=admin, subject=user, before=before, after={"role": role.name})
 
 
@@ -395,5 +406,6 @@ def set_active(*, admin: User, user: User, active: bool) -> None:
     user.active = active
     if not active:
         _revoke_all_sessions(user)
+        end_unused_links(user)
     record_event("account.activated" if active else "account.deactivated", actor=admin, subject=user,
                  before={"active": not active}, after={"active": active})

@@ -53,11 +53,15 @@ ACTION_NAMES = {
 
 
 def can_view(user, registration: Registration) -> bool:
-    """Staff who review see every registration; a correspondent sees only their outlet's."""
+    """Staff who review see every registration once it was submitted; a correspondent sees only their outlet's.
+
+    A draft never submitted (a new one, an amendment being written, one withdrawn before sending) is
+    the correspondent's own work: staff get a 404 for it and its files, as for another outlet's.
+    """
     if not user.is_authenticated:
         return False
     if user.role in REVIEWERS:
-        return True
+        return registration.first_submitted_at is not None
     return user.role is Role.correspondent and user.outlet_id is not None \
         and user.outlet_id == registration.outlet_id
 
