@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
-from flask_login import current_user
+from flask import Flask, Response, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -66,7 +65,9 @@ def init_app(app: Flask) -> None:
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         # Every page and download a signed-in user gets may hold personal data (passport numbers, scans,
         # photos): never kept by the browser or a shared cache. Static files stay cacheable.
-        if request.endpoint != "static" and current_user and current_user.is_authenticated \
+        # Read from the session cookie, not current_user: after the view's commit, the user would be
+        # loaded again, starting a transaction after the response was made.
+        if request.endpoint != "static" and "_user_id" in session \
                 and "no-store" not in headers.get("Cache-Control", ""):
             headers["Cache-Control"] = "no-store"
         if app.config["HSTS_ENABLED"]:

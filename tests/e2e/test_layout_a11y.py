@@ -156,6 +156,7 @@ def switch_language(page, base_url: str, locale: str) -> None:
         page.goto(base_url + "/")  # the permit check has links (?lang=), not the form
     language_button(page, locale).click()
     expect(page.locator("html")).to_have_attribute("lang", locale)
+    page.wait_for_load_state("load")  # the style sheets too: a menu measured before them is a plain list
 
 
 OVERFLOW_SCRIPT = """() => {
