@@ -302,18 +302,7 @@ def permits_in_force(today: date | None = None) -> list[IssuedDocument]:
 
 def device_permits(device: CheckpointDevice) -> dict:
     """The signed permits document for a device (holders as approved, small photos)."""
-    from app.registrations.labels import CREW_ROLE_LABELS
-    from app.outlets.models import CrewRole
-
-    def role_names(role_name: str) -> dict[str, str]:
-        role = CrewRole.__members__.get(role_name)
-        if role is None:
-            return {"vi": role_name, "en": role_name}
-        names = {}
-        for locale in ("vi", "en"):
-            with force_locale(locale):
-                names[locale] = str(CREW_ROLE_LABELS[role])
-        return names
+    from app.registrations.labels import crew_role_names
 
     permits = []
     for document in permits_in_force():
@@ -325,10 +314,12 @@ def device_permits(device: CheckpointDevice) -> dict:
             "valid_until": document.valid_until.isoformat(),
             "holder": {"full_name": holder.full_name,
                        "nationality": {locale: country_name(holder.nationality, locale) for locale in ("vi", "en")},
-                       "role": role_names(holder.role), "outlet": holder.outlet_name},
+                       "role": crew_role_names(holder.crew_role) if holder.crew_role else
+                               {"vi": holder.role, "en": holder.role},
+                       "outlet": holder.outlet_name},
             "photo": holder_photo(holder),
             "places": holder.places or [],
-            "conditions": {"vi": holder.conditions_vi or "", "en": holder.conditions_en or holder.conditions_vi or ""},
+            "conditions": {locale: holder.conditions_in(locale) for locale in ("vi", "en")},
             "escort": {"name": holder.escort_name or "", "phone": holder.escort_phone or ""},
         })
     return key_ring().sign_envelope({

@@ -135,3 +135,14 @@ class PermitHolder(db.Model):
     approval_letter_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
 
     document: Mapped[IssuedDocument] = relationship(backref=backref("holder", uselist=False))
+
+    @property
+    def crew_role(self):
+        """The CrewRole approved, or None for a role name this version does not know."""
+        from app.outlets.models import CrewRole
+
+        return CrewRole.__members__.get(self.role)
+
+    def conditions_in(self, locale: str) -> str:
+        """The conditions in the reader's language; the Vietnamese (the letter's) when no English was written."""
+        return (self.conditions_en if locale == "en" else self.conditions_vi) or self.conditions_vi or ""

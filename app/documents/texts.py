@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from app.authority import authority_profile
 from app.countries import country_name
-from app.registrations.labels import CREW_ROLE_LABELS
+from app.registrations.labels import CREW_ROLE_LABELS, crew_role_names
 
 
 def _sentence(text: str) -> str:
@@ -284,8 +284,6 @@ def _joined_conditions(text: str | None) -> str:
 def permit(registration, member, document):
     """What the card prints. The approval letter it cites is the holder record's (written at issue,
     after the letter); a draft has none yet: the blank the clerk's office fills, as on the letters."""
-    from flask_babel import force_locale
-
     from app.documents.permits import PermitContent
     from app.uploads import open_stored
     from app.verification.service import permit_url
@@ -295,10 +293,7 @@ def permit(registration, member, document):
     if member.photo_stored_name:
         with open_stored(member.photo_stored_name) as stored:
             photo = stored.read()
-    with force_locale("vi"):
-        role_vi = str(CREW_ROLE_LABELS[member.role])
-    with force_locale("en"):
-        role_en = str(CREW_ROLE_LABELS[member.role])
+    roles = crew_role_names(member.role)
     border = {item.place.name_vi for item in registration.itinerary if item.place and item.place.border_area}
     holder = getattr(document, "holder", None)  # a DraftStamp has none
     approval_letter_number = (holder.approval_letter_number if holder is not None else None) or (
@@ -309,7 +304,7 @@ def permit(registration, member, document):
         province_vi=profile.province_name_vi, province_en=profile.province_name_en,
         register_number=document.register_number or "", holder_name=member.full_name,
         nationality=f"{_country(member.nationality, 'vi')} / {_country(member.nationality, 'en')}",
-        outlet=registration.outlet.name, role_vi=role_vi, role_en=role_en,
+        outlet=registration.outlet.name, role_vi=roles["vi"], role_en=roles["en"],
         valid_from=document.valid_from, valid_until=document.valid_until,
         places=_places(registration, "vi"), border_places=border,
         escort_name=registration.escort_name or "", escort_phone=_unbroken(registration.escort_phone or ""),

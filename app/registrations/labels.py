@@ -126,3 +126,14 @@ TIMELINE_LABELS = {
     "registration.complete": _l("Completed"),
     "registration.superseded": _l("Replaced by an amendment"),
 }
+
+
+def crew_role_names(role) -> dict[str, str]:
+    """A crew role's name in both languages (the permit card, a checkpoint's offline data)."""
+    from flask_babel import force_locale
+
+    names = {}
+    for locale in ("vi", "en"):
+        with force_locale(locale):
+            names[locale] = str(CREW_ROLE_LABELS[role])
+    return names

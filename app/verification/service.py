@@ -70,9 +70,7 @@ class Verdict:
 
     @property
     def role(self):
-        from app.outlets.models import CrewRole
-
-        return CrewRole.__members__.get(self.holder.role) if self.holder is not None else None
+        return self.holder.crew_role if self.holder is not None else None
 
     def places(self, locale: str) -> list[dict]:
         """The approved places in the reader's language, with their days as dates."""
@@ -81,10 +79,7 @@ class Verdict:
                 for place in (self.holder.places if self.holder is not None else [])]
 
     def conditions(self, locale: str) -> str:
-        holder = self.holder
-        if holder is None:
-            return ""
-        return (holder.conditions_en if locale == "en" else holder.conditions_vi) or holder.conditions_vi or ""
+        return self.holder.conditions_in(locale) if self.holder is not None else ""
 
     @property
     def revoked_at(self) -> datetime | None:
