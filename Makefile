@@ -41,6 +41,7 @@ translations-update: $(VENV)/.installed
 # (`flask devmail serve`, read at /dev/mail/). HOST=0.0.0.0 serves the local network and sets the
 # public address (email links, permit QR codes) to this machine's LAN address, for a phone.
 run: install
+	PRESSDESK_ENV_NAME=development $(FLASK) privacy init-key
 	PRESSDESK_ENV_NAME=development $(FLASK) db upgrade
 	@export PRESSDESK_ENV_NAME=development PRESSDESK_MAIL_SERVER=127.0.0.1 PRESSDESK_MAIL_PORT=$(DEV_MAIL_PORT) \
 	    PRESSDESK_MAIL_USE_TLS=false PRESSDESK_MAIL_USE_SSL=false PRESSDESK_MAIL_USERNAME=null; \

@@ -51,10 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["authority_profile"] = load_authority_profile(app)
 
     from app import (admin, audit, auth, backup, checkpoint, demo, devmail, documents, errors, guide, indicators, main,
-                     outbox, outlets, places, products, reference, registrations, verification, visits, worklist)
+                     outbox, outlets, places, privacy, products, reference, registrations, verification, visits,
+                     worklist)
 
     for area in (main, auth, admin, audit, outbox, devmail, places, reference, outlets, registrations, documents,
-                 verification, checkpoint, guide, products, indicators, visits, worklist, demo, backup):
+                 verification, privacy, checkpoint, guide, products, indicators, visits, worklist, demo, backup):
         area.init_app(app)
     errors.init_app(app)
     return app
@@ -99,6 +100,8 @@ def _finish_config(app: Flask) -> None:
     if not config.get("UPLOAD_FOLDER"):
         _private_instance_folder(app)
         config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    if config.get("TWO_FACTOR_REQUIRED_ROLES") is None:
+        config["TWO_FACTOR_REQUIRED_ROLES"] = "" if development else "leader,admin"
     from app.ops import finish_config as finish_ops_config
 
     finish_ops_config(config)  # the public address rule, Redis timeouts

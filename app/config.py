@@ -161,3 +161,10 @@ BACKUP_FOLDER = None
 # The PostgreSQL client programs; their major version must be the server's (or newer for pg_dump).
 BACKUP_PG_DUMP = "pg_dump"
 BACKUP_PG_RESTORE = "pg_restore"
+
+# Personal data (app/privacy). The file of the keys that encrypt passport numbers, dates of birth
+# and two-factor secrets at rest (instance/data-key.json unless set; `flask privacy init-key`).
+DATA_KEY_FILE = None
+# Two-factor sign-in (TOTP) is required for these roles, comma-separated. Unset: "leader,admin" in
+# production, none in development (the demo accounts sign in with the password alone).
+TWO_FACTOR_REQUIRED_ROLES = None

@@ -54,6 +54,8 @@ def render_migration_item(type_, obj, autogen_context):
     """Write UTCDateTime into migrations as the plain type it stores."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, TypeDecorator) and isinstance(obj.impl, sa.String):
+        return f"sa.String(length={obj.impl.length})"  # an encrypted value (app/privacy/crypto.py)
     return False
 
 

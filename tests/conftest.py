@@ -13,8 +13,10 @@ import ipaddress
 import os
 import secrets
 import socket
+import tempfile
 import threading
 from datetime import date, datetime, time, timezone
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 from email import message_from_bytes, policy
@@ -243,6 +245,9 @@ class BufferedClient(FlaskClient):
         return response
 
 
+_TEST_DATA_KEY_FILE = Path(tempfile.mkdtemp(prefix="pressdesk-data-key-")) / "data-key.json"
+
+
 def make_test_config(database_url, smtp_server, **overrides) -> dict:
     config = {
         "TESTING": True,
@@ -255,6 +260,10 @@ def make_test_config(database_url, smtp_server, **overrides) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         # Tests log in many times from 127.0.0.1; the rate-limit tests set the production limit back.
         "RATELIMIT_LOGIN": "1000 per minute",
+        # Staff tests sign in with the password alone; the two-factor tests set the roles.
+        "TWO_FACTOR_REQUIRED_ROLES": "",
+        # One data key per test process (app/privacy/crypto.py); a test may name its own file.
+        "DATA_KEY_FILE": str(_TEST_DATA_KEY_FILE),
     }
     config.update(overrides)
     return config

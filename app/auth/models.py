@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, enum_column, utcnow
 from app.extensions import db
+from app.privacy.crypto import EncryptedString
 
 
 class Role(enum.Enum):
@@ -44,6 +45,16 @@ class User(UserMixin, db.Model):
     outlet_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("outlets.id", ondelete="SET NULL"), index=True)
     # The secret of the staff member's iCalendar feed of visits, stored hashed (the link is shown once).
     calendar_token_hash: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    # Two-factor sign-in (TOTP): the secret, encrypted at rest; set up when enabled_at is set.
+    two_factor_secret: Mapped[Optional[str]] = mapped_column(EncryptedString("users.two_factor_secret"))
+    two_factor_enabled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # The last time step accepted: a code is good once, even within its 30 seconds.
+    two_factor_last_counter: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    # The privacy notice this user accepted last (its version) and when.
+    privacy_notice_version: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    privacy_consented_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Closed at the user's request: the row stays, anonymised, for the dossiers it signed.
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     outlet = relationship("Outlet")
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -81,6 +92,7 @@ class UserSession(db.Model):
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     ip_address: Mapped[Optional[str]] = mapped_column(sa.String(45))
     user_agent: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    last_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="sessions")
 
@@ -105,3 +117,35 @@ class AccountToken(db.Model):
     used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A single-use two-factor recovery code, shown once and stored as a SHA-256 digest.
+
+    The codes are random (80 bits), so a fast digest is enough, as for the session tokens.
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+
+class KnownDevice(db.Model):
+    """A browser this user has signed in from (a long-lived random cookie, stored hashed).
+
+    A sign-in from a browser not on the list mails the user.
+    """
+
+    __tablename__ = "known_devices"
+    __table_args__ = (sa.UniqueConstraint("user_id", "device_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device_hash: Mapped[str] = mapped_column(sa.String(64))
+    user_agent: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

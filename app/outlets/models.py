@@ -6,10 +6,11 @@ from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.db import UTCDateTime, enum_column, utcnow
 from app.extensions import db
+from app.privacy.crypto import EncryptedDate, EncryptedString, passport_search_hash
 
 
 class MediaType(enum.Enum):
@@ -59,8 +60,11 @@ class CrewMember(db.Model):
     outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))  # as in the passport
     nationality: Mapped[str] = mapped_column(sa.String(2))
-    date_of_birth: Mapped[date]
-    passport_number: Mapped[str] = mapped_column(sa.String(32))
+    # Encrypted at rest (app/privacy/crypto.py); None once the retention purge removed them.
+    date_of_birth: Mapped[Optional[date]] = mapped_column(EncryptedDate("crew_members.date_of_birth"))
+    passport_number: Mapped[Optional[str]] = mapped_column(EncryptedString("crew_members.passport_number"))
+    # HMAC of the normalised number, to find a passport without decrypting every row.
+    passport_number_hash: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
     passport_expiry: Mapped[date]
     role: Mapped[CrewRole] = mapped_column(enum_column(CrewRole))
     press_card_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
@@ -69,5 +73,14 @@ class CrewMember(db.Model):
     # Removed members stay for the registrations that name them.
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The last change of the member's data: retention counts from it for data never used in a registration.
+    updated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # When the retention purge removed the passport number, date of birth and photo.
+    personal_data_purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     outlet: Mapped[Outlet] = relationship(back_populates="crew_members")
+
+    @validates("passport_number")
+    def _keep_search_hash(self, key, value):
+        self.passport_number_hash = passport_search_hash(value) if value else None
+        return value

@@ -115,6 +115,8 @@ class Registration(db.Model):
     assigned_officer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"),
                                                                index=True)
     first_submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # When the retention purge removed the identity attachments (passport pages, press cards).
+    identity_purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     due_date: Mapped[Optional[date]] = mapped_column(index=True)
 
