@@ -309,3 +309,29 @@ def test_the_database_password_goes_to_pg_dump_through_the_environment_only():
     assert environment["PGSSLMODE"] == "require"
     with pytest.raises(backup.BackupError, match="not one pg_dump can be given"):
         backup.postgres_environment(sa.engine.make_url("postgresql://u:p@h/d?unknown_thing=1"))
+
+
+def test_the_data_key_stays_out_of_the_archive_and_a_restore_without_it_says_so(
+        app, issued, make_app, fresh_database_url, tmp_path):
+    archive = tmp_path / "backups" / "pressdesk.tar.gz"
+    output = create(app, archive)
+    assert "does not hold the data key file" in output
+    key_file = app.config["DATA_KEY_FILE"]
+    with open(key_file, "rb") as handle:
+        key_bytes = handle.read()
+    assert not any(key_bytes in data or b"search_key" in data for data in members(archive).values())
+
+    # Another installation, with its own data key: the restored passport numbers cannot be read.
+    elsewhere = make_app(SQLALCHEMY_DATABASE_URI=fresh_database_url, UPLOAD_FOLDER=str(tmp_path / "r" / "uploads"),
+                         PERMIT_KEYS_DIR=str(tmp_path / "r" / "permit-keys"),
+                         DATA_KEY_FILE=str(tmp_path / "r" / "data-key.json"))
+    result = restore(elsewhere, archive)
+    assert result.exit_code == 0, result.output
+    assert "WARNING" in result.output and "put back the data key file" in result.output
+
+    # With the key file of the backed-up installation, nothing is missing.
+    same_key = make_app(SQLALCHEMY_DATABASE_URI=fresh_database_url, UPLOAD_FOLDER=str(tmp_path / "s" / "uploads"),
+                        PERMIT_KEYS_DIR=str(tmp_path / "s" / "permit-keys"), DATA_KEY_FILE=key_file)
+    result = restore(same_key, archive, "--force")
+    assert result.exit_code == 0, result.output
+    assert "WARNING" not in result.output

@@ -29,6 +29,10 @@ def create_command(output: str | None) -> None:
     click.echo(f"backup written to {result.path} ({files} files, {_size(result.total_bytes)} before compression; "
                f"{result.manifest.database} database at schema revision {result.manifest.schema_revision or 'none'})")
     click.echo("it holds the permit signing keys: keep it as safe as the server itself")
+    from app.privacy.crypto import key_file_path
+
+    click.echo(f"it does not hold the data key file {key_file_path()} (passport numbers and dates of birth "
+               "are encrypted under it): back that file up apart, or the restored values cannot be read")
 
 
 @backup_cli.command("restore")
@@ -48,6 +52,12 @@ def restore_command(archive: str, force: bool) -> None:
                f"or issued files and {result.keys} permit key files")
     for folder in result.moved_aside:
         click.echo(f"the files that were there before are kept in {folder}")
+    if result.missing_data_keys:
+        from app.privacy.crypto import key_file_path
+
+        click.echo(f"WARNING: the restored passport numbers, dates of birth or two-factor secrets are encrypted under "
+                   f"data keys that {key_file_path()} does not hold ({', '.join(result.missing_data_keys)}): "
+                   "put back the data key file of the backed-up installation")
     if manifest.schema_revision != result.current_revision:
         click.echo(f"the database is at schema revision {manifest.schema_revision or 'none'} and this code at "
                    f"{result.current_revision}: run `flask db upgrade`")

@@ -8,6 +8,10 @@ Layout of the archive (a gzipped tar, every member a regular file, mode 0600):
     permit-keys/<file>            PERMIT_KEYS_DIR: the Ed25519 keys that sign the permits' QR codes
     manifest.json                 what the archive is, and the SHA-256 and size of every other member
 
+The data key file (DATA_KEY_FILE, app/privacy/crypto.py) is never in the archive: it is what keeps
+the passport numbers and dates of birth in the dump unreadable, so it is kept, and backed up,
+apart. A restore says which data keys the restored rows need and the key file lacks.
+
 A restore checks every member (no absolute path, no "..", no link or device, nothing the
 manifest does not list) and every checksum by unpacking into a private staging folder first;
 only then does it touch the database and the folders. The database is snapshotted before the
@@ -133,6 +137,7 @@ class RestoreResult:
     keys: int  # files restored into PERMIT_KEYS_DIR
     moved_aside: list[Path]  # folders that were not empty, kept under a new name (--force)
     current_revision: str | None  # the newest migration this code knows
+    missing_data_keys: list[str] = field(default_factory=list)  # used by restored values, not in the key file
 
 
 # --- where things are ---------------------------------------------------------------------
@@ -474,9 +479,32 @@ def restore_backup(archive_path: str | os.PathLike, *, force: bool = False) -> R
 
         reload_key_ring()
         return RestoreResult(manifest=manifest, uploads=counts[UPLOADS_PREFIX], keys=counts[KEYS_PREFIX],
-                             moved_aside=moved_aside, current_revision=code_revision())
+                             moved_aside=moved_aside, current_revision=code_revision(),
+                             missing_data_keys=missing_data_keys())
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
+
+
+# Every encrypted column (app/privacy/crypto.py): table, column.
+ENCRYPTED_COLUMNS = (("crew_members", "passport_number"), ("crew_members", "date_of_birth"),
+                     ("users", "two_factor_secret"))
+
+
+def missing_data_keys() -> list[str]:
+    """The data key ids that stored values name and the key file does not hold (readable: none)."""
+    from app.privacy.crypto import data_keys, key_id_of
+
+    known = set(data_keys(reload=True).keys)
+    used: set[str] = set()
+    with reading():
+        for table, column in ENCRYPTED_COLUMNS:
+            # The key id is the second field of "pd1:<key id>:<sealed>", within the first 40 characters.
+            prefix = sa.func.substr(sa.column(column), 1, 40)
+            rows = db.session.execute(sa.select(prefix).select_from(sa.table(table))
+                                      .where(sa.column(column).is_not(None)),
+                                      execution_options={"yield_per": 5000})
+            used.update(key_id for (value,) in rows if (key_id := key_id_of(value)) is not None)
+    return sorted(used - known)
 
 
 def _sqlite_restore(source_file: Path) -> None:
