@@ -75,6 +75,9 @@ RATELIMIT_PASSWORD_RESET = "5 per 15 minutes;20 per day"
 RATELIMIT_SIGNUP = "10 per hour"
 # Failed logins per account (the normalised email, hashed), from any address: counts failures only.
 RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
+# Two-factor codes at /login/code: every attempt per client address (Flask-Limiter), and the
+# wrong codes per account from any address (app/ops/ratelimits.py); empty turns the second off.
+RATELIMIT_TWO_FACTOR = "10 per 15 minutes"
 # When the storage (Redis) is down, count in this process's memory (logged) instead of failing
 # requests; an error of the limiter itself lets the request through (logged) rather than a 500.
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

@@ -117,6 +117,17 @@ def reading() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Inside the block, new transactions take the write lock: a short write of its own on a
+    separate connection during a read request (a session's "last seen" time)."""
+    token = _intent.set("write")
+    try:
+        yield
+    finally:
+        _intent.reset(token)
+
+
+@contextlib.contextmanager
 def slow_work() -> Iterator[None]:
     """Run the block holding no database lock: decode images, render, copy files.
 

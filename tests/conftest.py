@@ -35,6 +35,7 @@ from app.auth.models import Role, User
 from app.auth.passwords import hash_password
 from app.db import utcnow
 from app.extensions import db as _db
+from app.privacy.notice import current_notice_version
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -382,6 +383,9 @@ def make_user(app):
                 password_hash=_hash_once(password),
                 email_confirmed_at=utcnow() if confirmed else None,
                 active=active,
+                # Accepted the current privacy notice, so that the consent gate lets the tests through.
+                privacy_notice_version=current_notice_version(),
+                privacy_consented_at=utcnow(),
             )
             _db.session.add(user)
             _db.session.commit()

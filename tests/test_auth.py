@@ -21,7 +21,7 @@ def audit_actions(db) -> list[str]:
 
 def signup(client, email="reporter@example.com", password=NEW_PASSWORD, locale="en", name="Jane Reporter"):
     return post_form(client, "/signup", {"full_name": name, "email": email, "password": password,
-                                         "password_again": password, "locale": locale})
+                                         "password_again": password, "locale": locale, "privacy_consent": "y"})
 
 
 def test_signup_confirm_and_login(client, db, mailbox):
@@ -52,7 +52,8 @@ def test_signup_confirm_and_login(client, db, mailbox):
     response = login(client, "reporter@example.com", NEW_PASSWORD)
     assert response.status_code == 302 and response.location == "/"
     assert "You are logged in as Jane Reporter" in client.get("/").get_data(as_text=True)
-    assert audit_actions(db) == ["account.signup", "auth.login_failed", "account.email_confirmed", "auth.login"]
+    assert audit_actions(db) == ["account.signup", "privacy.consent_given", "auth.login_failed",
+                                 "account.email_confirmed", "auth.login"]
 
 
 def test_signup_with_an_existing_address_answers_the_same_and_warns_the_owner(client, db, mailbox, make_user):
@@ -218,7 +219,8 @@ def test_simultaneous_signups_with_one_address_create_one_account(app, db, mailb
         start.wait()
         statuses.append(browser.post("/signup", data={"full_name": "Jane", "email": "same@example.com",
                                                       "password": NEW_PASSWORD, "password_again": NEW_PASSWORD,
-                                                      "locale": "en", "csrf_token": token}).status_code)
+                                                      "locale": "en", "privacy_consent": "y",
+                                                      "csrf_token": token}).status_code)
 
     threads = [threading.Thread(target=submit, args=pair) for pair in zip(browsers, tokens)]
     for thread in threads:

@@ -95,8 +95,8 @@ def test_sign_up_hashes_the_password_for_a_new_and_for_an_existing_address(app, 
     existing = make_user()
     with app.test_request_context():
         assert service.register_correspondent(email=existing.email, full_name="X", password=NEW_PASSWORD,
-                                              locale="en") is None
+                                              locale="en", privacy_consent=True) is None
         assert service.register_correspondent(email="new@example.org", full_name="Y", password=NEW_PASSWORD,
-                                              locale="en") is not None
+                                              locale="en", privacy_consent=True) is not None
         app_db.session.rollback()
     assert calls == [NEW_PASSWORD, NEW_PASSWORD]

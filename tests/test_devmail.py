@@ -38,7 +38,8 @@ def test_a_newcomer_reads_the_confirmation_mail_on_the_dev_mail_page(make_app, t
     app = make_app(ENV_NAME="development", DEV_MAIL_DIR=str(tmp_path / "dev-mail"), MAIL_PORT=catcher)
     browser = app.test_client()
     response = post_form(browser, "/signup", {"full_name": "Jane Reporter", "email": "jane@example.com",
-                                              "password": PASSWORD, "password_again": PASSWORD, "locale": "en"})
+                                              "password": PASSWORD, "password_again": PASSWORD, "locale": "en",
+                                              "privacy_consent": "y"})
     page = response.get_data(as_text=True)
     assert "We are sending a message to jane@example.com." in page
     assert "spam" in page and 'href="/confirm/resend"' in page

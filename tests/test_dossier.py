@@ -124,7 +124,7 @@ def test_the_dossier_pdf_holds_the_whole_file(app, db, archived, people):
     issued_label = vietnamese_label(app, "document.issued")
     assert approved_label == "Chấp thuận"  # the compiled Vietnamese catalogue, not the English msgid
     for expected in ("HỒ SƠ LƯU", registration.reference, registration.outlet.name, "Nguyễn Văn Thụ Lý",
-                     member.full_name, member.passport_number, "Film the harvest", "Farmers' cooperative",
+                     member.full_name, "•••" + member.passport_number[-3:], "Film the harvest", "Farmers' cooperative",
                      "I. HỒ SƠ ĐĂNG KÝ", "II. QUÁ TRÌNH XỬ LÝ HỒ SƠ", approved_label, issued_label,
                      "Trần Thị Lãnh Đạo", "Đề nghị gửi bản chụp hộ chiếu.", NOTE,
                      "Công an tỉnh", ANSWER, REPLY_NUMBER, approval.register_number, "Trần Văn Hộ"):

@@ -105,7 +105,7 @@ def test_the_crew_form_refuses_a_passport_valid_until_9999(client, db, make_user
     login(client, user.email)
     response = post_form(client, "/outlet/crew/new", {
         "full_name": "Ingrid", "nationality": "NO", "date_of_birth": "1980-01-01", "role": "reporter",
-        "passport_number": "N1", "passport_expiry": "9999-12-31"})
+        "passport_number": "N1", "passport_expiry": "9999-12-31", "privacy_consent": "y"})
     assert response.status_code in (200, 422)
     assert "2100" in response.get_data(as_text=True)
 

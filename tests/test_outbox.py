@@ -18,7 +18,7 @@ PASSWORD = "mekong delta at dawn"
 
 def signup(client, email="reporter@example.com", locale="en"):
     return post_form(client, "/signup", {"full_name": "Jane Reporter", "email": email, "password": PASSWORD,
-                                         "password_again": PASSWORD, "locale": locale})
+                                         "password_again": PASSWORD, "locale": locale, "privacy_consent": "y"})
 
 
 def test_message_is_sent_by_the_workers_pass_after_the_request(client, db, mailbox):

@@ -36,7 +36,7 @@ GOOD_PHOTO = (450, 600)
 def crew_data(**overrides) -> dict:
     data = {"full_name": "Ingrid Larsen", "nationality": "NO", "date_of_birth": "1985-04-12", "role": "reporter",
             "passport_number": "N1234567", "passport_expiry": (local_today() + timedelta(days=900)).isoformat(),
-            "press_card_number": "PC-1"}
+            "press_card_number": "PC-1", "privacy_consent": "y"}
     data.update(overrides)
     return data
 

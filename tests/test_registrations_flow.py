@@ -67,7 +67,7 @@ def test_from_outlet_to_approval(app, client, db, mailbox, make_user, make_place
     response = post_form(client, "/outlet/crew/new", {
         "full_name": "Ingrid Larsen", "nationality": "NO", "date_of_birth": "1985-04-12", "role": "reporter",
         "passport_number": "n1234567", "passport_expiry": (local_today() + timedelta(days=900)).isoformat(),
-        "press_card_number": "PC-1", "photo": (io.BytesIO(png_bytes()), "ingrid.png")})
+        "press_card_number": "PC-1", "photo": (io.BytesIO(png_bytes()), "ingrid.png"), "privacy_consent": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
     member = db.session.scalar(sa.select(CrewMember))
     assert member.passport_number == "N1234567" and member.photo_content_type == "image/png"

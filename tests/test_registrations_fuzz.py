@@ -82,7 +82,7 @@ def test_crew_form_never_fails(app, make_user, make_outlet, name, nationality, b
     response = client.post("/outlet/crew/new", data={
         "csrf_token": csrf_token(client, "/outlet/crew/new"), "full_name": name, "nationality": nationality,
         "date_of_birth": birth, "role": role, "passport_number": passport, "passport_expiry": expiry,
-        "press_card_number": card})
+        "press_card_number": card, "privacy_consent": "y"})
     assert response.status_code in (200, 302, 400), response.status_code
 
 

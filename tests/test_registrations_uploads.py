@@ -191,7 +191,8 @@ def test_a_replaced_crew_photo_is_deleted_after_the_commit(app, client, db, make
         data = {"full_name": member.full_name, "nationality": member.nationality,
                 "date_of_birth": member.date_of_birth.isoformat(), "role": member.role.name,
                 "passport_number": member.passport_number, "passport_expiry": member.passport_expiry.isoformat(),
-                "press_card_number": member.press_card_number or "", "photo": (buffer, "face.jpg")}
+                "press_card_number": member.press_card_number or "", "photo": (buffer, "face.jpg"),
+                "privacy_consent": "y"}
         response = post_form(client, f"/outlet/crew/{member.id}", data)
         assert response.status_code == 302
         return db.session.get(CrewMember, member.id).photo_stored_name

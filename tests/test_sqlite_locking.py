@@ -261,7 +261,7 @@ def test_a_crew_photo_is_decoded_holding_no_lock(app, client, db, make_registrat
     data = {"full_name": member.full_name, "nationality": member.nationality,
             "date_of_birth": member.date_of_birth.isoformat(), "role": member.role.name,
             "passport_number": member.passport_number, "passport_expiry": member.passport_expiry.isoformat(),
-            "press_card_number": member.press_card_number or "",
+            "press_card_number": member.press_card_number or "", "privacy_consent": "y",
             "photo": (io.BytesIO(jpeg_bytes((1800, 2400))), "face.jpg")}  # portrait, as the permit needs
     response = post_form(client, f"/outlet/crew/{member.id}", data)
     assert response.status_code == 302 and decoding_checks_the_lock == ["decode"]

@@ -4,7 +4,8 @@ bp = Blueprint("auth", __name__)
 
 
 def init_app(app):
-    from app.auth import cli, routes  # noqa: F401  (registers views and commands)
+    from app.auth import cli, routes, security_views, twofactor  # noqa: F401  (registers views and commands)
+    from app.auth.devices import device_label
     from app.auth.service import load_session_user
     from app.extensions import login_manager
     from flask_babel import lazy_gettext as _l
@@ -14,4 +15,6 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
     app.register_blueprint(bp)
+    twofactor.init_app(app)  # the set-up gate: before the other areas' gates (the consent gate)
+    app.add_template_global(device_label)
     app.cli.add_command(cli.users_cli)

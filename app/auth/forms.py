@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from app.forms import Form
-from wtforms import SelectChoice, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectChoice, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.auth.passwords import PASSWORD_MAX_LENGTH, password_problems
@@ -45,6 +45,11 @@ class SignupForm(NewPasswordMixin, Form):
                                                         Length(max=254)],
                        render_kw={"autocomplete": "email"})
     locale = SelectField(_l("Language for emails and pages"), choices=LANGUAGE_CHOICES, default="en")
+    # Consent to the privacy notice (app/privacy/notice.py), recorded with the notice's version.
+    privacy_consent = BooleanField(_l("I have read the privacy notice and agree to the processing of my personal "
+                                      "data as it describes"),
+                                   validators=[DataRequired(message=_l("Accept the privacy notice to create an "
+                                                                       "account."))])
     submit = SubmitField(_l("Create account"))
 
     def password_context(self) -> dict:

@@ -10,7 +10,7 @@ from app.auth import bp
 from app.auth.forms import (ChangePasswordForm, ConfirmForm, EmailForm, LoginForm, SetPasswordForm,
                             SignupForm)
 from app.auth.models import TokenPurpose
-from app.auth import service
+from app.auth import devices, service, twofactor
 from app.extensions import db, limiter
 from app.security import is_safe_next
 
@@ -27,12 +27,16 @@ def _signup_limit() -> str:
     return current_app.config["RATELIMIT_SIGNUP"]
 
 
-def _begin_browser_session(user, raw_token: str) -> None:
-    """A new cookie for a new login: nothing from before the login carries over but the language."""
+def _begin_browser_session(user, raw_token: str | None) -> None:
+    """A new cookie for a new login: nothing from before the login carries over but the language.
+
+    Without a user, only the clearing (the password step of a two-step login)."""
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
+    if user is None:
+        return
     user.session_token = raw_token
     login_user(user)
 
@@ -54,15 +58,29 @@ def login():
             db.session.commit()  # keep the audit event of the failed attempt
             form.password.errors.append(str(error))
         else:
-            raw = service.start_session(user)
-            db.session.commit()
-            _begin_browser_session(user, raw)
-            target = form.next.data
-            from app.worklist.service import may_have_worklist  # officers and leaders land on their worklist
-
-            default = url_for("worklist.mine") if may_have_worklist(user) else url_for("main.index")
-            return redirect(target if is_safe_next(target) else default)
+            target = form.next.data if is_safe_next(form.next.data) else ""
+            if twofactor.is_enabled(user):
+                # The password alone does not log in: the code follows, within 5 minutes, in this browser.
+                db.session.commit()
+                _begin_browser_session(None, None)
+                twofactor.remember_pending_login(session, user, target)
+                return redirect(url_for("auth.two_factor_challenge"))
+            return complete_login(user, target)
     return render_template("auth/login.html", form=form)
+
+
+def complete_login(user, target: str):
+    """Start the session of a user who passed every step; note the browser (a new one is mailed)."""
+    raw = service.start_session(user)
+    device_token = devices.recognise_device(user, request.cookies.get(devices.DEVICE_COOKIE))
+    db.session.commit()
+    _begin_browser_session(user, raw)
+    from app.worklist.service import may_have_worklist  # officers and leaders land on their worklist
+
+    default = url_for("worklist.mine") if may_have_worklist(user) else url_for("main.index")
+    response = redirect(target if is_safe_next(target) else default)
+    devices.set_device_cookie(response, device_token)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
@@ -90,7 +108,8 @@ def signup():
     if form.validate_on_submit():
         try:
             service.register_correspondent(email=form.email.data, full_name=form.full_name.data,
-                                           password=form.password.data, locale=form.locale.data)
+                                           password=form.password.data, locale=form.locale.data,
+                                           privacy_consent=form.privacy_consent.data)
             db.session.commit()
         except IntegrityError:
             # The same address signed up a moment ago in another request: the same

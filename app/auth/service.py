@@ -20,6 +20,8 @@ from app.auth.passwords import hash_password, verify_password
 from app.db import utcnow
 from app.extensions import db
 from app.outbox.service import queue_email
+from app.privacy.models import ConsentContext
+from app.privacy.notice import record_consent
 
 
 class AccountError(Exception):
@@ -105,16 +107,20 @@ def _consume_token(raw: str, purpose: TokenPurpose) -> User:
 
 # --- sign-up and confirmation -----------------------------------------------
 
-def register_correspondent(*, email: str, full_name: str, password: str, locale: str) -> User | None:
-    """Create an unconfirmed correspondent account and mail the confirmation link.
+def register_correspondent(*, email: str, full_name: str, password: str, locale: str,
+                           privacy_consent: bool) -> User | None:
+    """Create an unconfirmed correspondent account, record its consent to the privacy notice (with
+    the notice's version) and mail the confirmation link.
 
     When the address already has an account, nothing is created and that address
     is told so by email: the page answers the same either way, so sign-up cannot
     be used to find out who has an account.
     """
+    if not privacy_consent:
+        raise AccountError(_l("Accept the privacy notice to create an account."))
     email = normalise_email(email)
     existing = find_user_by_email(email)
-    if existing is not None:
+    if existing is not None:  # no consent recorded: the account holder gave theirs
         # The same work as for a new address (the hash is what costs): the answer's time tells nothing.
         hash_password(password)
         queue_email(existing.email, "account_exists", existing.locale, _l("You already have a PressDesk account"),
@@ -126,6 +132,7 @@ def register_correspondent(*, email: str, full_name: str, password: str, locale:
     db.session.add(user)
     db.session.flush()
     record_event("account.signup", actor=user, subject=user, after={"email": email, "role": user.role.name})
+    record_consent(user, ConsentContext.signup)
     send_confirmation(user)
     return user
 
@@ -238,7 +245,7 @@ def start_session(user: User) -> str:
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(
-        user_id=user.id, token_hash=token_digest(raw), created_at=now,
+        user_id=user.id, token_hash=token_digest(raw), created_at=now, last_seen_at=now,
         expires_at=now + current_app.permanent_session_lifetime,
         ip_address=(request.remote_addr or "")[:45] or None,
         user_agent=(request.user_agent.string or "")[:300] or None,
@@ -261,6 +268,9 @@ def load_session_user(raw_token: str) -> User | None:
     if not user.active:
         return None
     user.session_token = raw_token
+    from app.auth.devices import touch_session
+
+    touch_session(user_session)  # "last seen" on the sessions page, at most once per 5 minutes
     return user
 
 
@@ -317,15 +327,44 @@ def change_password(user: User, current_password: str, new_password: str) -> str
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link when the account exists; the caller answers the same either way."""
+    """Mail a reset link when the account exists; the caller answers the same either way.
+
+    For an unknown (or deactivated) address the same work is done, so that the answer's time
+    tells nothing: a token made and hashed, the same statements on account_tokens (matching no
+    row), an audit row, the mail rendered in both forms; only nothing is queued or stored to use.
+    """
     user = find_user_by_email(email)
     if user is None or not user.active:
+        _request_password_reset_for_nobody(email)
         return
     raw = issue_token(user, TokenPurpose.reset_password)
     record_event("auth.password_reset_requested", actor=user, subject=user)
     queue_email(user.email, "reset_password", user.locale, _l("Reset your PressDesk password"),
                 user=user, reset_url=_external_url("auth.reset_password", token=raw),
                 hours=current_app.config["PASSWORD_RESET_HOURS"])
+
+
+def _request_password_reset_for_nobody(email: str) -> None:
+    from types import SimpleNamespace
+
+    from flask import render_template
+    from flask_babel import force_locale, get_locale
+
+    raw = secrets.token_urlsafe(32)
+    digest = token_digest(raw)
+    # issue_token's UPDATE, on no row; then a lookup by the digest (it cannot exist) instead of the INSERT.
+    db.session.execute(sa.update(AccountToken).where(AccountToken.user_id == -1, AccountToken.used_at.is_(None))
+                       .values(used_at=utcnow()))
+    db.session.scalar(sa.select(AccountToken.id).where(AccountToken.token_hash == digest))
+    record_event("auth.password_reset_requested", actor_email=normalise_email(email)[:254],
+                 after={"account": False})
+    nobody = SimpleNamespace(full_name=normalise_email(email), email=normalise_email(email), locale=str(get_locale()))
+    context = {"user": nobody, "reset_url": _external_url("auth.reset_password", token=raw),
+               "hours": current_app.config["PASSWORD_RESET_HOURS"], "attached": []}
+    with force_locale(nobody.locale):
+        subject = str(_l("Reset your PressDesk password"))
+        render_template("email/reset_password.txt", **context)
+        render_template("email/reset_password.html", subject=subject, **context)
 
 
 def reset_password(raw_token: str, new_password: str, purpose: TokenPurpose = TokenPurpose.reset_password) -> User:

@@ -15,6 +15,16 @@ from flask import Flask, current_app
 DEMO_PROFILE = Path(__file__).with_name("demo_profile.json")
 
 
+# The retention periods (see AuthorityProfile.retention); a profile may set some and keep the rest.
+DEFAULT_RETENTION = {
+    "identity_attachments_days": 90,  # passport pages and press cards attached to a registration
+    "face_photos_days": 180,  # crew photos, and the permit's copy once the permit is no longer in force
+    "identity_numbers_days": 365,  # passport numbers and dates of birth
+    "issued_documents_years": 10,  # the PDFs of the letters and permits (the register entry stays)
+    "audit_log_years": 5,
+}
+
+
 @dataclass(frozen=True)
 class AuthorityProfile:
     province_name_vi: str
@@ -50,7 +60,20 @@ class AuthorityProfile:
     department_vi: str = ""
     department_en: str = ""
     hotline: str = ""  # default: contact_phone
+    # The privacy notice (app/privacy): its version (a new one asks correspondents to accept it again
+    # at their next login) and its text, a list of {"heading", "body"} sections per language; the
+    # page adds the controller, its contact and the retention periods below from this profile.
+    privacy_notice_version: str = ""
+    privacy_notice_vi: list[dict[str, str]] = field(default_factory=list)
+    privacy_notice_en: list[dict[str, str]] = field(default_factory=list)
+    # How long each kind of personal data is kept (app/privacy/retention.py, `flask privacy purge`).
+    # Days, counted from the end of the programme (or the last change, for data never used in a
+    # registration); the issued documents and the audit log in years, from their date.
+    retention: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RETENTION))
     is_demo: bool = False
+
+    def privacy_notice(self, locale: str) -> list[dict[str, str]]:
+        return self.privacy_notice_vi if locale == "vi" else self.privacy_notice_en
 
     def department(self, locale: str) -> str:
         name = self.department_vi if locale == "vi" else self.department_en
@@ -113,6 +136,13 @@ def parse_authority_profile(data: dict) -> AuthorityProfile:
         value = getattr(profile, name)
         if not isinstance(value, int) or not 0 < value <= 60:
             raise AuthorityProfileError(f"authority profile: {name} must be a whole number from 1 to 60")
+    unknown_periods = set(profile.retention) - set(DEFAULT_RETENTION)
+    if unknown_periods:
+        raise AuthorityProfileError(f"authority profile: unknown retention periods: {', '.join(sorted(unknown_periods))}")
+    for name, value in profile.retention.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= 36500:
+            raise AuthorityProfileError(f"authority profile: retention {name} must be a whole number from 1 to 36500")
+    object.__setattr__(profile, "retention", {**DEFAULT_RETENTION, **profile.retention})
     if profile.post_visit_second_reminder_working_days <= profile.post_visit_report_working_days:
         raise AuthorityProfileError("authority profile: post_visit_second_reminder_working_days must be later "
                                     "than post_visit_report_working_days")

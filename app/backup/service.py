@@ -485,23 +485,21 @@ def restore_backup(archive_path: str | os.PathLike, *, force: bool = False) -> R
         shutil.rmtree(staging_root, ignore_errors=True)
 
 
-# Every encrypted column (app/privacy/crypto.py): table, column.
-ENCRYPTED_COLUMNS = (("crew_members", "passport_number"), ("crew_members", "date_of_birth"),
-                     ("users", "two_factor_secret"))
-
-
 def missing_data_keys() -> list[str]:
     """The data key ids that stored values name and the key file does not hold (readable: none)."""
     from app.privacy.crypto import data_keys, key_id_of
+    from app.privacy.keys import encrypted_columns
 
     known = set(data_keys(reload=True).keys)
     used: set[str] = set()
     with reading():
-        for table, column in ENCRYPTED_COLUMNS:
+        for column in encrypted_columns():
             # The key id is the second field of "pd1:<key id>:<sealed>", within the first 40 characters.
-            prefix = sa.func.substr(sa.column(column), 1, 40)
-            rows = db.session.execute(sa.select(prefix).select_from(sa.table(table))
-                                      .where(sa.column(column).is_not(None)),
+            # Read as plain text (not through the column's type, which would decrypt).
+            plain = sa.column(column.name, sa.String)
+            prefix = sa.func.substr(plain, 1, 40)
+            rows = db.session.execute(sa.select(prefix).select_from(sa.table(column.table.name))
+                                      .where(plain.is_not(None)),
                                       execution_options={"yield_per": 5000})
             used.update(key_id for (value,) in rows if (key_id := key_id_of(value)) is not None)
     return sorted(used - known)

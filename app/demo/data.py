@@ -103,6 +103,21 @@ def demo_attachments(registration, author, start: date, end: date, written_on: d
     return made
 
 
+def accept_demo_notice(user: User, now, crew_member=None) -> None:
+    """The demo accounts (and their crew members) accepted the current privacy notice, so that the
+    demo opens on its pages, not on the consent page; the consent rows are there as for a real sign-up."""
+    from app.privacy.models import ConsentContext, PrivacyConsent
+    from app.privacy.notice import current_notice_version
+
+    version = current_notice_version()
+    if crew_member is None:
+        user.privacy_notice_version, user.privacy_consented_at = version, now
+        db.session.add(PrivacyConsent(user=user, context=ConsentContext.signup, notice_version=version, given_at=now))
+    else:
+        db.session.add(PrivacyConsent(user=user, crew_member=crew_member, context=ConsentContext.crew_member,
+                                      notice_version=version, given_at=now))
+
+
 def drop_demo_mail() -> None:
     """Demo data sends no mail: the notifications its service calls queued are removed before any commit."""
     from app.outbox.models import OutboxMessage
@@ -130,8 +145,10 @@ def load_demo_data() -> dict:
     for email, full_name, role, locale in DEMO_ACCOUNTS:
         created["accounts"].append((email, role.name))
         if email not in known_emails:
-            db.session.add(User(email=email, full_name=full_name, role=role, locale=locale,
-                                password_hash=password_hash, email_confirmed_at=now, password_changed_at=now))
+            user = User(email=email, full_name=full_name, role=role, locale=locale,
+                        password_hash=password_hash, email_confirmed_at=now, password_changed_at=now)
+            db.session.add(user)
+            accept_demo_notice(user, now)
             created["users"] += 1
     db.session.flush()
     from app.demo.reference import load_reference_demo
@@ -238,6 +255,7 @@ def load_demo_registrations() -> int:
             user = User(email=email, full_name=full_name, role=Role.correspondent, locale="en",
                         password_hash=password_hash, email_confirmed_at=now, password_changed_at=now)
             db.session.add(user)
+            accept_demo_notice(user, now)
         outlet = Outlet(name=outlet_name, country=country, media_type=MediaType[media_type],
                         website="https://example.org/demo", is_resident_office=resident,
                         office_address="DEMO, 1 Tràng Tiền, Hà Nội" if resident else None,
@@ -253,6 +271,7 @@ def load_demo_registrations() -> int:
                                 press_card_number=f"DEMO-PC-{outlet.id}{number}")
             add_demo_photo(member)
             db.session.add(member)
+            accept_demo_notice(user, now, crew_member=member)
         correspondents.append(user)
     db.session.flush()
 

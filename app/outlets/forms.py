@@ -73,14 +73,38 @@ class CrewMemberForm(Form):
                                      "data are removed.", min_width=PHOTO_MIN_WIDTH_PX, min_height=PHOTO_MIN_HEIGHT_PX))
     # A signed token naming the photo chosen before the form came back with an error (photos.py).
     kept_photo = HiddenField()
+    # The person's consent to the privacy notice (app/privacy/notice.py): needed to add a member, and
+    # to change their personal data (anything but the role).
+    privacy_consent = BooleanField(_l("This person was given the privacy notice and agrees to the processing of "
+                                      "their personal data as it describes"))
     submit = SubmitField(_l("Save the crew member"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, member=None, **kwargs):
         super().__init__(*args, **kwargs)
         from app.registrations.labels import CREW_ROLE_LABELS
 
+        self.member = member  # the member as saved, when editing
         self.nationality.choices = country_choices()
         self.role.choices = enum_choices(CrewRole, CREW_ROLE_LABELS)
+
+    def personal_data_changed(self) -> bool:
+        """A new member, or a change to what identifies the person (anything but the role)."""
+        member = self.member
+        if member is None:
+            return True
+        if (self.photo.data is not None and getattr(self.photo.data, "filename", None)) or self.kept_photo.data:
+            return True
+        entered = ((self.full_name.data or "").strip(), self.nationality.data, self.date_of_birth.data,
+                   (self.passport_number.data or "").strip().upper(), self.passport_expiry.data,
+                   (self.press_card_number.data or "").strip() or None)
+        saved = (member.full_name, member.nationality, member.date_of_birth, member.passport_number,
+                 member.passport_expiry, member.press_card_number)
+        return entered != saved
+
+    def validate_privacy_consent(self, field):
+        if not field.data and self.personal_data_changed():
+            raise ValidationError(_l("Give this person the privacy notice and tick the box: their personal data "
+                                     "is saved only with their agreement."))
 
     def validate_date_of_birth(self, field):
         if field.data and not date(1900, 1, 1) <= field.data <= local_today():

@@ -17,6 +17,8 @@ from app.registrations import service as registration_service
 from app.outlets.forms import CrewMemberForm, OutletForm, RemoveForm
 from app.outlets.models import CrewMember, CrewRole, MediaType
 from app.outlets.photos import KeptPhoto, KeptPhotoError, kept_photo
+from app.privacy.models import ConsentContext
+from app.privacy.notice import record_consent
 from app.registrations.models import Registration
 from app.registrations.permissions import REVIEWERS, allowed_actions
 from app.uploads import UploadError, send_stored, upload_rate_limited
@@ -89,8 +91,11 @@ def _crew_form_page(form: CrewMemberForm, member: CrewMember | None):
                                 passport_expiry=form.passport_expiry.data,
                                 press_card_number=form.press_card_number.data)
         registration = _registration_to_return_to() if member is None else None
+        consent_needed = form.personal_data_changed()  # before the save changes `member`
         try:
             saved = service.save_crew_member(current_user, data, member, photo=photo, kept=kept)
+            if consent_needed:
+                record_consent(current_user, ConsentContext.crew_member, crew_member=saved)
             if registration is not None:
                 registration_service.add_crew_member(current_user, registration, saved)
         except service.CrewMemberLocked as error:  # a registration naming them was submitted meanwhile
@@ -197,7 +202,7 @@ def edit_crew_member(member_id: int):
     locked = _refuse_if_locked(member)
     if locked is not None:
         return locked
-    form = CrewMemberForm(obj=member)
+    form = CrewMemberForm(obj=member, member=member)
     if not form.is_submitted():
         form.role.data = member.role.name
     return _crew_form_page(form, member)

@@ -9,7 +9,7 @@ privacy_cli = AppGroup("privacy", help="Personal data: the data key, retention a
 
 
 def init_app(app):
-    from app.privacy import keys, models, notice, retention, rights  # noqa: F401  (views, commands)
+    from app.privacy import access, keys, masking, models, notice, retention, rights  # noqa: F401  (views, commands)
 
     app.register_blueprint(bp)
     app.cli.add_command(privacy_cli)

@@ -55,7 +55,9 @@ class DataKeys:
     current: str
     keys: dict[str, bytes]
     search_key: bytes
-    mtime: float = 0.0
+    # The file as it was read: its mtime in nanoseconds, size and inode (a rewrite is a new inode,
+    # so a change is seen even where the file system's timestamps are coarse).
+    stamp: tuple[int, int, int] = (0, 0, 0)
     _aead: dict[str, AESGCM] = field(default_factory=dict, repr=False)
 
     def aead(self, key_id: str) -> AESGCM:
@@ -92,7 +94,12 @@ def write_key_file(keys: DataKeys) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, keys.path)
-    keys.mtime = keys.path.stat().st_mtime
+    keys.stamp = file_stamp(keys.path)
+
+
+def file_stamp(path: Path) -> tuple[int, int, int]:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size, status.st_ino
 
 
 def create_key_file(path: Path) -> DataKeys:
@@ -108,7 +115,7 @@ def read_key_file(path: Path) -> DataKeys:
         data = json.loads(path.read_text())
         keys = {key_id: base64.b64decode(value) for key_id, value in data["keys"].items()}
         loaded = DataKeys(path=path, current=data["current"], keys=keys,
-                          search_key=base64.b64decode(data["search_key"]), mtime=path.stat().st_mtime)
+                          search_key=base64.b64decode(data["search_key"]), stamp=file_stamp(path))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise DataKeyError(f"The data key file {path} cannot be read: {error}") from None
     if loaded.current not in keys or any(len(key) != 32 for key in keys.values()):
@@ -140,7 +147,7 @@ def _keys_of_app(app, *, reload: bool) -> DataKeys:
         loaded: DataKeys | None = app.extensions.get("pressdesk_data_keys")
         if loaded is not None and loaded.path == path and not reload:
             return loaded
-        if loaded is not None and loaded.path == path and path.exists() and path.stat().st_mtime == loaded.mtime:
+        if loaded is not None and loaded.path == path and path.exists() and file_stamp(path) == loaded.stamp:
             return loaded
         if not path.exists():
             if app.config["ENV_NAME"] == "production" and not app.config.get("TESTING"):
@@ -155,7 +162,9 @@ def _keys_of_app(app, *, reload: bool) -> DataKeys:
 
 
 def encrypt(plaintext: str, purpose: str, keys: DataKeys | None = None) -> str:
-    keys = keys or data_keys()
+    # One stat of the key file per value sealed: a long-running process seals under the current
+    # key as soon as `flask privacy rotate-key` changed it, never under a key `--retire` removed.
+    keys = keys or data_keys(reload=True)
     nonce = secrets.token_bytes(NONCE_BYTES)
     sealed = keys.aead(keys.current).encrypt(nonce, plaintext.encode(), purpose.encode())
     return f"{PREFIX}:{keys.current}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"

@@ -1,8 +1,9 @@
 """The archive dossier (hồ sơ lưu) of a registration: one PDF to print, and a ZIP of its files.
 
 For the reviewing staff only (officer, leader; see ``notes.can_see_internal``): the dossier holds
-the crew's passport numbers and the internal notes. Every export is audited
-("registration.dossier_exported" with the format), since it carries personal data out.
+the crew's personal data (passport numbers masked) and the internal notes. Every export is audited
+("registration.dossier_exported" with the format, and for the ZIP the ids of the passport pages and
+press cards it carries out), since it carries personal data out.
 
 The PDF is in Vietnamese, the language of the province's archive: the fixed words are written
 here in Vietnamese (as ``app.documents.texts`` and ``app.indicators.report_pdf`` do), the names of
@@ -12,8 +13,8 @@ times are the province's (``app.i18n.when``). Its parts:
 - a cover: the authority, "HỒ SƠ LƯU", the reference, outlet, kind, status, dates, officer in
   charge and the page count;
 - I. the registration as it stands after its last submission (what the province decided on;
-  earlier drafts are not kept): every field, the crew with passport numbers, the itinerary day
-  by day, the attachments with their SHA-256;
+  earlier drafts are not kept): every field, the crew (passport numbers masked, year of birth; see
+  app/privacy/masking.py), the itinerary day by day, the attachments with their SHA-256;
 - II. the timeline: every audit event of the registration, with its label, actor and time;
 - III. the exchange with the correspondent, then the internal notes;
 - IV. the consultations;
@@ -74,6 +75,8 @@ from app.documents.models import DocumentKind, IssuedDocument
 from app.documents.permits import WATERMARK
 from app.extensions import db
 from app.i18n import day, when
+from app.privacy.access import IDENTITY_KINDS
+from app.privacy.masking import mask_passport
 from app.registrations.labels import (ATTACHMENT_KIND_NAMES, CONSULTED_BODY_LABELS, CREW_ROLE_LABELS,
                                       DOCUMENT_LABELS, KIND_LABELS, MEDIA_TYPE_LABELS, OPINION_LABELS,
                                       PROPOSAL_LABELS, STATUS_LABELS)
@@ -330,11 +333,14 @@ def _registration_blocks(registration: Registration) -> list[Block]:
                 ("Cam kết tuân thủ", pledge)]
     blocks: list[Block] = [Heading(SECTION_REGISTRATION), Heading("1. Thông tin chung", 2), Fields(general),
                            Heading("2. Thành viên đoàn", 2)]
+    # An export leaves the system: the passport number masked, the year of birth only (the full
+    # values stay on the registration page, for the staff, until the retention purge).
     crew = [[str(number), member.full_name, _vi(CREW_ROLE_LABELS.get(member.role)), _country(member.nationality),
-             day(member.date_of_birth), f"{member.passport_number} (hạn {day(member.passport_expiry)})",
+             str(member.date_of_birth.year) if member.date_of_birth else MISSING,
+             f"{mask_passport(member.passport_number)} (hạn {day(member.passport_expiry)})",
              _text_or_missing(member.press_card_number)]
             for number, member in enumerate(registration.crew_members, start=1)]
-    blocks.append(Grid(["TT", "Họ và tên", "Vai trò", "Quốc tịch", "Ngày sinh", "Hộ chiếu", "Thẻ nhà báo"], crew,
+    blocks.append(Grid(["TT", "Họ và tên", "Vai trò", "Quốc tịch", "Năm sinh", "Hộ chiếu", "Thẻ nhà báo"], crew,
                        [0.06, 0.22, 0.13, 0.13, 0.12, 0.2, 0.14]) if crew else Text(NONE))
     blocks.append(Heading("3. Lịch trình", 2))
     itinerary = []
@@ -730,11 +736,12 @@ def export_attachments(actor: User, registration: Registration) -> tuple[IO[byte
         raise DossierTooLarge(_l("The attachments are larger than one export may be (%(megabytes)d MB): "
                                  "download them one by one.", megabytes=limit // (1024 * 1024)))
     download = f"{registration.reference} tep dinh kem.zip"
+    identity = [attachment.id for attachment in registration.attachments if attachment.kind in IDENTITY_KINDS]
     with slow_work():
         archive = build_zip(entries)
     writes()
     record_event(DOSSIER_EXPORTED, actor=actor, subject=registration,
-                 after={"format": "zip", "files": len(entries)})
+                 after={"format": "zip", "files": len(entries), "identity_attachments": identity})
     return archive, download
 
 

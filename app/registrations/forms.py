@@ -313,7 +313,7 @@ class QueueFilterForm(Form):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    description=_l("Reference, outlet or crew member's name"))
+                    description=_l("Reference, outlet, crew member's name or passport number"))
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
     kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False)
     nationality = SelectField(_l("Nationality"), validators=[Optional()], validate_choice=False)

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.outlets.models import CrewMember, Outlet
 from app.pagination import paginate
 from app.places.models import Place
+from app.privacy.crypto import normalise_passport_number, passport_search_hash
 from app.registrations import bp, service
 from app.registrations.forms import BulkAssignForm, DeleteFilterForm, QueueFilterForm, SaveFilterForm
 from app.registrations.labels import KIND_LABELS, STATUS_LABELS
@@ -182,8 +183,15 @@ def _apply_filters(query, form: QueueFilterForm, today, border_exists):
                       .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id)
                       .where(registration_crew.c.registration_id == Registration.id,
                              CrewMember.full_name.icontains(term, autoescape=True)).exists())
-        query = query.where(sa.or_(Registration.reference.icontains(term, autoescape=True),
-                                   Outlet.name.icontains(term, autoescape=True), crew_match))
+        matches = [Registration.reference.icontains(term, autoescape=True),
+                   Outlet.name.icontains(term, autoescape=True), crew_match]
+        if normalise_passport_number(term):
+            # Passport numbers are encrypted: the exact number is found by its keyed hash (an index).
+            matches.append(Registration.id.in_(
+                sa.select(registration_crew.c.registration_id)
+                .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id)
+                .where(CrewMember.passport_number_hash == passport_search_hash(term))))
+        query = query.where(sa.or_(*matches))
     if form.kind.data in RegistrationKind.__members__:
         query = query.where(Registration.kind == RegistrationKind[form.kind.data])
     if form.nationality.data:

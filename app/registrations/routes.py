@@ -34,7 +34,9 @@ from app.registrations.forms import (AssignForm, AttachmentForm, DuplicateForm, 
 from app.registrations.labels import CORRESPONDENT_NEXT_STEP
 from app.registrations.models import Attachment, AttachmentKind, Proposal, Registration, RegistrationKind, Status
 from app.registrations.permissions import allowed_actions, can_view
-from app.database import slow_work
+from app.database import slow_work, writes
+from app.privacy import access as privacy_access
+from app.privacy.masking import mask_passport
 from app.reference.models import StandardTextKind
 from app.uploads import UploadError, send_stored, upload_rate_limited
 
@@ -44,7 +46,8 @@ reviewer_required = roles_required(Role.officer, Role.leader)
 # Events the correspondent does not see in the timeline: the province's internal steps.
 INTERNAL_EVENTS = {"registration.assign", "registration.consultation_requested",
                    "registration.consultation_answered", "registration.draft", "registration.propose",
-                   "registration.return", "registration.note_added", "registration.dossier_exported"}
+                   "registration.return", "registration.note_added", "registration.dossier_exported",
+                   "attachment.opened"}
 
 
 def _load(registration_id: int) -> Registration:
@@ -74,7 +77,7 @@ def _crew_choices(registration: Registration) -> list[SelectChoice]:
         sa.or_(CrewMember.active.is_(True), CrewMember.id.in_([member.id for member in registration.crew_members]))
     ).order_by(CrewMember.full_name))
     return [SelectChoice(member.id, f"{member.full_name} ({member.role.name.replace('_', ' ')}, "
-                                    f"{member.passport_number})") for member in members]
+                                    f"{mask_passport(member.passport_number)})") for member in members]
 
 
 # --- the correspondent's side --------------------------------------------------
@@ -354,7 +357,12 @@ def _load_attachment(registration_id: int, attachment_id: int) -> Attachment:
 @login_required
 def attachment(registration_id: int, attachment_id: int):
     found = _load_attachment(registration_id, attachment_id)
-    return send_stored(found)
+    response = send_stored(found)  # first: a file missing from disk is no opening
+    if privacy_access.is_identity_attachment(found):
+        writes()  # the audit event is kept although this is a GET
+        privacy_access.record_identity_opening(current_user, db.session.get(Attachment, attachment_id))
+        db.session.commit()
+    return response
 
 
 @bp.route("/registrations/<int:registration_id>/attachments/<int:attachment_id>/remove", methods=["POST"])

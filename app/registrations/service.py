@@ -270,6 +270,10 @@ def completeness_problems(registration: Registration, today: date | None = None)
         if member.photo_stored_name is None:
             problem("crew_member_ids", _l("%(name)s has no photo: add one in Outlet and crew (the permit prints it).",
                                           name=member.full_name))
+        if member.passport_number is None or member.date_of_birth is None:  # removed by the retention purge
+            problem("crew_member_ids", _l("The passport number and date of birth of %(name)s were removed under "
+                                          "the retention rules: enter them again in Outlet and crew.",
+                                          name=member.full_name))
     if registration.kind is RegistrationKind.non_resident:
         if not registration.mofa_permit_number:
             problem("mofa_permit_number", _l("A non-resident reporter needs the number of the MOFA press permit."))

@@ -25,6 +25,7 @@ def test_correspondent_signs_up_confirms_logs_in_and_switches_to_vietnamese(page
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password again").fill(NEW_PASSWORD)
     page.get_by_label("Language for emails and pages").select_option(label="English")
+    page.get_by_label("I have read the privacy notice").check()
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(page.get_by_text("We are sending a message to jane@example.com.")).to_be_visible()

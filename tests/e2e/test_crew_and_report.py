@@ -50,6 +50,7 @@ def test_a_crew_form_with_an_error_keeps_the_photo(new_page, live_server, tmp_pa
     fits_a_phone_and_passes_axe(page)
 
     page.get_by_label("Passport number").fill("N1234567")
+    page.get_by_label("This person was given the privacy notice").check()
     page.get_by_role("button", name="Save the crew member").click()
     expect(page.get_by_text("The crew member is saved.")).to_be_visible()
     member = db.session.scalar(sa.select(CrewMember))

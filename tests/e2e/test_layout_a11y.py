@@ -103,7 +103,7 @@ def world(app, make_user, make_registration):
     pages = {
         None: [
             ("home", "/"), ("guide", "/guide"), ("login", "/login"), ("signup", "/signup"),
-            ("verification page", verification_path),
+            ("verification page", verification_path), ("privacy notice", "/privacy"),
         ],
         correspondent: [
             ("correspondent: home", "/"), ("my registrations", "/my/registrations"),
