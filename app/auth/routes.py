@@ -83,16 +83,22 @@ def complete_login(user, target: str):
     return response
 
 
-@bp.route("/logout", methods=["POST"])
-@login_required
-def logout():
-    service.end_session(current_user)
-    db.session.commit()
+def log_out_browser() -> None:
+    """Forget the login in this browser (logout, an account closed, this session ended): only the
+    language stays."""
     logout_user()
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    service.end_session(current_user)
+    db.session.commit()
+    log_out_browser()
     flash(_("You have logged out."), "success")
     return redirect(url_for("main.index"))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
 from app.auth import bp, devices, twofactor
-from app.auth.routes import complete_login
+from app.auth.routes import complete_login, log_out_browser
 from app.auth.security_forms import (EndOtherSessionsForm, EndSessionForm, PasswordCheckForm, TwoFactorChallengeForm,
                                      TwoFactorSetupForm)
 from app.extensions import db, limiter
@@ -157,11 +157,7 @@ def end_session(session_id: int):
     current = devices.is_current(user, ended)
     db.session.commit()
     if current:
-        logout_user()
-        locale = session.get("locale")
-        session.clear()
-        if locale:
-            session["locale"] = locale
+        log_out_browser()
         flash(_("You ended the session of this browser: you are logged out."), "success")
         return redirect(url_for("auth.login"))
     flash(_("The session is ended: that browser is logged out."), "success")

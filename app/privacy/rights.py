@@ -19,12 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from werkzeug.routing import BuildError
 from wtforms import BooleanField, HiddenField, PasswordField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -34,6 +34,7 @@ from app.audit.service import record_event
 from app.auth.models import AccountToken, KnownDevice, RecoveryCode, Role, User, UserSession
 from app.auth.passwords import PASSWORD_MAX_LENGTH, verify_password
 from app.auth.permissions import login_required, roles_required
+from app.auth.routes import log_out_browser
 from app.clock import local_today, utcnow
 from app.documents.models import INTERNAL_KINDS, IssuedDocument
 from app.extensions import db, limiter
@@ -448,11 +449,7 @@ def close_account_view():
             status = error.status
         else:
             db.session.commit()
-            logout_user()
-            locale = session.get("locale")
-            session.clear()
-            if locale:
-                session["locale"] = locale
+            log_out_browser()
             flash(_("Your account is closed. We have sent a confirmation to your email address."), "success")
             return redirect(url_for("main.index"))
     elif form.is_submitted():
