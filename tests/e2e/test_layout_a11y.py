@@ -113,6 +113,9 @@ def world(app, make_user, make_registration):
             ("crew member form", f"/outlet/crew/{member_id}"),
             ("crew member locked by an approval", f"/outlet/crew/{locked_member_id}"),
             ("product report form", f"/registrations/{under_way.id}/report"),
+            ("your data", "/account/data"), ("close the account", "/account/close"),
+            ("account", "/account"), ("your sessions", "/account/sessions"),
+            ("two-step sign-in set-up", "/account/two-factor"),
         ],
         officer: [
             ("my work (officer)", "/staff/my-work"), ("queue", "/staff/registrations"),
@@ -122,6 +125,7 @@ def world(app, make_user, make_registration):
             ("case page", f"/staff/cases/{ids['case']}"), ("overdue reports", "/staff/reports/overdue"),
             ("indicators", "/staff/indicators"), ("checkpoints", "/staff/checkpoints"),
             ("a permit's checks", f"/staff/permits/{ids['permit']}/checks"),
+            ("privacy requests", "/staff/privacy-requests"),
         ],
         leader: [
             ("my work (leader)", "/staff/my-work"),
