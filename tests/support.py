@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+from datetime import timedelta
 from html.parser import HTMLParser
 
 from werkzeug.datastructures import MultiDict
@@ -11,6 +12,27 @@ from werkzeug.datastructures import MultiDict
 from tests.conftest import TEST_PASSWORD
 
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class DaysFromToday:
+    """A date for a `parametrize` list, read when the test runs (under the frozen clock), not when
+    pytest collects the module (under the real one, which would make the case depend on the day
+    CI runs): `DaysFromToday(-60)` is sixty days before the province's today, as ISO text."""
+
+    def __init__(self, days: int):
+        self.days = days
+
+    def __repr__(self) -> str:
+        return f"today{self.days:+d}d"
+
+    def resolve(self) -> str:
+        from app.clock import local_today
+        return (local_today() + timedelta(days=self.days)).isoformat()
+
+
+def resolved(values: dict) -> dict:
+    """`values` with each DaysFromToday turned into its date."""
+    return {key: value.resolve() if isinstance(value, DaysFromToday) else value for key, value in values.items()}
 
 
 def csrf_token(client, page: str = "/login") -> str:

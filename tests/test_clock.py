@@ -1,6 +1,7 @@
 """The one clock: the province's date and time, whatever the server's time zone."""
 from __future__ import annotations
 
+import ast
 import re
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -50,3 +51,37 @@ def test_nothing_in_the_app_reads_the_machine_clock():
             if pattern.search(line.split("#", 1)[0]):
                 offenders.append(f"{path.relative_to(APP.parent)}:{number}: {line.strip()}")
     assert offenders == [], "use app.clock instead:\n" + "\n".join(offenders)
+
+
+CLOCK_READERS = {"local_today", "local_now", "utcnow", "today", "now"}
+
+
+def _clock_reads_at_collection(node: ast.AST) -> list[int]:
+    """Lines of clock calls that run when pytest imports the module (module level, a class
+    body, a decorator such as `parametrize`, a default argument), not inside a function or a
+    lambda, which run later under the frozen clock."""
+    found = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for eager in child.decorator_list + child.args.defaults + [d for d in child.args.kw_defaults if d]:
+                found += _clock_reads_at_collection(ast.Expression(eager))
+            continue
+        if isinstance(child, ast.Lambda):
+            continue
+        if isinstance(child, ast.Call):
+            func = child.func
+            if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) in CLOCK_READERS:
+                found.append(child.lineno)
+        found += _clock_reads_at_collection(child)
+    return found
+
+
+def test_no_test_reads_the_clock_when_it_is_collected():
+    """A date computed while pytest collects (in a `parametrize` list) is the real day, not the
+    frozen one, and the case then passes or fails by the day CI runs (it did: a publication date
+    "sixty days ago" fell inside the visit in December). tests/support.DaysFromToday is the way."""
+    offenders = []
+    for path in Path(__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        offenders += [f"{path.name}:{line}" for line in _clock_reads_at_collection(tree)]
+    assert offenders == []

@@ -18,7 +18,7 @@ from app.products.models import (CaseStatus, EvidenceFile, Evaluation, Product, 
 from app.products.service import url_key
 from app.registrations.models import Status
 from tests.conftest import TINY_PDF
-from tests.support import login, post_form
+from tests.support import DaysFromToday, login, post_form, resolved
 
 
 def png_bytes() -> bytes:
@@ -114,7 +114,7 @@ def test_staff_record_a_product_with_typed_values(client, db, officer, make_outl
     ("contribution_vnd", "12,5 triệu", "whole number"),
     ("reach", "1" + "0" * 13, "too large"),
     ("publication_date", "1890-01-01", "year"),
-    ("publication_date", (local_today() + timedelta(days=3)).isoformat(), "future"),
+    ("publication_date", DaysFromToday(3), "future"),
     ("publication_date", "", "publication date"),
     ("title", "", "required"),
 ])
@@ -122,7 +122,7 @@ def test_invalid_product_input_is_refused_with_a_message(client, db, make_user, 
     officer = make_user(Role.officer, locale="en")
     outlet = make_outlet()
     login(client, officer.email)
-    response = post_form(client, "/staff/products/new", staff_form(outlet.id, **{field: value}))
+    response = post_form(client, "/staff/products/new", staff_form(outlet.id, **resolved({field: value})))
     assert response.status_code == 422
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 0
     text = response.get_data(as_text=True)
@@ -276,15 +276,15 @@ def test_a_staff_member_cannot_evaluate_an_unreviewed_report(client, db, officer
 @pytest.mark.parametrize("overrides, message", [
     ({"url": ""}, "Give the web address of the publication."),
     ({"publication_date": ""}, "Give the date it was published or broadcast."),
-    ({"publication_date": (local_today() + timedelta(days=1)).isoformat()}, "cannot be in the future"),
-    ({"publication_date": (local_today() - timedelta(days=60)).isoformat()}, "before the visit started"),
+    ({"publication_date": DaysFromToday(1)}, "cannot be in the future"),
+    ({"publication_date": DaysFromToday(-60)}, "before the visit started"),
     ({"languages": []}, "Choose at least one language."),
     ({"reach": "-3"}, "zero or more"),
 ])
 def test_report_validation(client, db, ended_visit, overrides, message):
     registration, correspondent = ended_visit
     login(client, correspondent.email)
-    response = _report(client, registration, **overrides)
+    response = _report(client, registration, **resolved(overrides))
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 0
@@ -431,9 +431,9 @@ def test_a_foreign_publication_can_be_recorded_as_a_case(client, db, officer):
 
 
 @pytest.mark.parametrize("overrides", [
-    {"detected_on": (local_today() + timedelta(days=1)).isoformat()},
+    {"detected_on": DaysFromToday(1)},
     {"status": "reported"},  # without the body and the date
-    {"reported_to": "MOFA", "reported_on": (local_today() - timedelta(days=9)).isoformat(), "status": "reported"},
+    {"reported_to": "MOFA", "reported_on": DaysFromToday(-9), "status": "reported"},
     {"url": "javascript:alert(1)"},
     {"finding": ""},
 ])
@@ -442,7 +442,7 @@ def test_invalid_cases_are_refused(client, db, officer, overrides):
     data = {"title": "Blog", "url": "", "publisher": "", "country": "", "finding": "A wrong map.",
             "detected_on": (local_today() - timedelta(days=2)).isoformat(), "status": "detected", "reported_to": "",
             "reported_on": "", "steps_taken": "", "handled_on": ""}
-    data.update(overrides)
+    data.update(resolved(overrides))
     response = post_form(client, "/staff/cases/new", data)
     assert response.status_code == 422
     assert db.session.scalar(sa.select(sa.func.count(SovereigntyCase.id))) == 0
