@@ -35,6 +35,12 @@ def resolved(values: dict) -> dict:
     return {key: value.resolve() if isinstance(value, DaysFromToday) else value for key, value in values.items()}
 
 
+def page_assets(html: str) -> list[str]:
+    """The stylesheets and scripts a page loads from this site."""
+    return [path for path in re.findall(r'<(?:link[^>]+href|script[^>]+src)="(/[^"]+)"', html)
+            if path.endswith((".css", ".js"))]
+
+
 def csrf_token(client, page: str = "/login") -> str:
     response = client.get(page)
     match = CSRF_PATTERN.search(response.get_data(as_text=True))

@@ -16,7 +16,7 @@ from app.authority import DEMO_PROFILE
 from app.clock import local_today
 from app.outlets.models import CrewMember, CrewRole
 from app.privacy.models import ConsentContext, PrivacyConsent
-from tests.support import csrf_token, login, post_form
+from tests.support import csrf_token, login, page_assets, post_form
 
 DEMO_VERSION = json.loads(DEMO_PROFILE.read_text(encoding="utf-8"))["privacy_notice_version"]
 NEW_PASSWORD = "mekong delta at dawn"
@@ -192,6 +192,9 @@ def test_an_account_that_never_accepted_is_asked_and_may_log_out(client, db, mak
     assert landing.status_code == 302 and landing.location.startswith("/privacy/consent")
     page = client.get(landing.location).get_data(as_text=True)
     assert "Before you go on, read how the province processes your personal data" in page
+    assets = page_assets(page)
+    assert any("bootstrap" in path for path in assets)
+    assert [(path, client.get(path).status_code) for path in assets] == [(path, 200) for path in assets]
     # A POST elsewhere is stopped too, and nothing is saved.
     response = post_form(client, "/outlet", {"name": "NRK", "country": "NO", "media_type": "television"},
                          page="/privacy/consent")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.auth.models import RecoveryCode, Role, User
 from tests.conftest import TEST_PASSWORD
-from tests.support import csrf_token, login, post_form
+from tests.support import csrf_token, login, page_assets, post_form
 
 SECRET_PATTERN = re.compile(r'<code class="fs-5 user-select-all" translate="no">([A-Z2-7 ]+)</code>')
 CODES_PATTERN = re.compile(r"<li>([A-Z2-7]{4} [A-Z2-7]{4} [A-Z2-7]{4} [A-Z2-7]{4})</li>")
@@ -230,8 +230,13 @@ def test_a_required_role_can_reach_no_page_before_setting_it_up(required_roles, 
     response = post_form(client, "/account", {"current_password": TEST_PASSWORD, "password": "a new long passphrase",
                                               "password_again": "a new long passphrase"}, page="/account/two-factor")
     assert response.status_code == 302 and "/account/two-factor" in response.headers["Location"]
-    # The way out stays open: set it up, and every page opens.
-    assert client.get("/account/two-factor").status_code == 200
+    # The way out stays open, styled (Bootstrap-Flask's files are an extension's static endpoint):
+    # set it up, and every page opens.
+    setup_page = client.get("/account/two-factor")
+    assert setup_page.status_code == 200
+    assets = page_assets(setup_page.get_data(as_text=True))
+    assert any("bootstrap" in path for path in assets)
+    assert [(path, client.get(path).status_code) for path in assets] == [(path, 200) for path in assets]
     set_up_two_factor(client)
     assert client.get("/account").status_code == 200
 

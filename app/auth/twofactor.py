@@ -45,6 +45,12 @@ _FAILURE_SCOPE = "two-factor-user"
 GATE_ALLOWED_ENDPOINTS = {"static", "auth.two_factor_setup", "auth.logout", "main.set_language", "privacy.notice"}
 
 
+def serves_static(endpoint: str | None) -> bool:
+    """Whether the endpoint serves static files: ours ("static") or an extension's (Bootstrap-Flask's
+    "bootstrap.static"). A gate that stops those leaves the page it sends the user to unstyled."""
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+
+
 class TwoFactorError(Exception):
     """A refused two-factor action; the message is translated and safe to show."""
 
@@ -305,7 +311,7 @@ def init_app(app: Flask) -> None:
     def two_factor_gate():
         """A signed-in user whose role requires two-step sign-in and who has not set it up can only
         set it up (or log out, change the language, read the privacy notice)."""
-        if request.endpoint is None or request.endpoint in GATE_ALLOWED_ENDPOINTS:
+        if request.endpoint is None or request.endpoint in GATE_ALLOWED_ENDPOINTS or serves_static(request.endpoint):
             return None
         if not required_roles() or not current_user.is_authenticated:
             return None

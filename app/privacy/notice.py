@@ -27,6 +27,7 @@ from app.audit.labels import register_action_labels
 from app.audit.service import record_event
 from app.authority import DEFAULT_RETENTION, AuthorityProfile, authority_profile
 from app.auth.models import Role, User
+from app.auth.twofactor import serves_static
 from app.clock import utcnow
 from app.extensions import db
 from app.forms import Form
@@ -186,7 +187,8 @@ def needs_consent(user) -> bool:
 
 def consent_gate():
     endpoint = request.endpoint
-    if endpoint is None or endpoint in CONSENT_GATE_OPEN_ENDPOINTS or request.blueprint == "privacy":
+    if (endpoint is None or endpoint in CONSENT_GATE_OPEN_ENDPOINTS or serves_static(endpoint)
+            or request.blueprint == "privacy"):
         return None
     if not needs_consent(current_user):
         return None
