@@ -291,3 +291,72 @@ def test_others_turn_it_off_with_their_password(app, db, make_user, frozen_clock
 def test_unknown_roles_in_the_setting_stop_the_start(make_app):
     with pytest.raises(RuntimeError, match="unknown roles: boss"):
         make_app(TWO_FACTOR_REQUIRED_ROLES="leader,boss")
+
+
+# --- mails, and the administrator's reset ---------------------------------------------------------
+
+def test_each_change_to_the_second_step_is_mailed(app, mailbox, make_user, frozen_clock):
+    user, _secret, codes = user_with_two_factor(app, make_user, frozen_clock)
+    browser = app.test_client()
+    login(browser, user.email)
+    send_code(browser, codes[0])
+    post_form(browser, "/account/two-factor/recovery-codes", {"codes-password": TEST_PASSWORD},
+              page="/account/two-factor")
+    post_form(browser, "/account/two-factor/off", {"off-password": TEST_PASSWORD}, page="/account/two-factor")
+    subjects = [message["Subject"] for message in mailbox.to(user.email)
+                if message["Subject"] != "New sign-in to your PressDesk account"]  # the second test client
+    assert subjects == ["Two-step sign-in is on for your PressDesk account",
+                        "New recovery codes for your PressDesk account",
+                        "Two-step sign-in is off for your PressDesk account"]
+    assert "Choose a new password at once" in mailbox.text(mailbox.to(user.email)[-1])
+
+
+def test_an_administrator_resets_it_for_a_lost_phone(required_roles, app, db, mailbox, make_user, frozen_clock):
+    leader, _secret, codes = user_with_two_factor(app, make_user, frozen_clock, role=Role.leader)
+    admin, _admin_secret, admin_codes = user_with_two_factor(app, make_user, frozen_clock, role=Role.admin)
+    leader_browser = app.test_client()
+    login(leader_browser, leader.email)
+    send_code(leader_browser, codes[0])
+    assert leader_browser.get("/account").status_code == 200
+    admin_browser = app.test_client()
+    login(admin_browser, admin.email)
+    send_code(admin_browser, admin_codes[0])
+    page = admin_browser.get(f"/admin/users/{leader.id}").get_data(as_text=True)
+    assert "Reset two-step sign-in" in page and "required for this role" in page
+    mailbox.clear()
+    response = post_form(admin_browser, f"/admin/users/{leader.id}/two-factor/reset", {},
+                         page=f"/admin/users/{leader.id}")
+    assert response.status_code == 302
+    stored = db.session.get(User, leader.id)
+    assert stored.two_factor_enabled_at is None and stored.two_factor_secret is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)
+                             .where(RecoveryCode.user_id == leader.id)) == 0
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "auth.two_factor_reset")).one()
+    assert (event.actor_id, event.object_id) == (admin.id, str(leader.id))
+    (message,) = mailbox.to(leader.email)
+    assert admin.full_name in mailbox.text(message)
+    # The leader's sessions ended; the password leads to the set-up page, not past it.
+    assert leader_browser.get("/account").status_code == 302
+    fresh = app.test_client()
+    login(fresh, leader.email)
+    assert "/account/two-factor" in fresh.get("/account").headers["Location"]
+
+
+def test_only_another_administrator_resets_it(app, db, make_user, frozen_clock):
+    user, _secret, codes = user_with_two_factor(app, make_user, frozen_clock)
+    admin, _admin_secret, admin_codes = user_with_two_factor(app, make_user, frozen_clock, role=Role.admin)
+    officer_browser = app.test_client()
+    login(officer_browser, user.email)
+    send_code(officer_browser, codes[0])
+    response = post_form(officer_browser, f"/admin/users/{admin.id}/two-factor/reset", {}, page="/account")
+    assert response.status_code in (403, 404)
+    admin_browser = app.test_client()
+    login(admin_browser, admin.email)
+    send_code(admin_browser, admin_codes[0])
+    assert "Reset two-step sign-in" not in admin_browser.get(f"/admin/users/{admin.id}").get_data(as_text=True)
+    response = post_form(admin_browser, f"/admin/users/{admin.id}/two-factor/reset", {},
+                         page=f"/admin/users/{admin.id}")
+    assert response.status_code == 409
+    assert "ask another administrator" in response.get_data(as_text=True)
+    assert db.session.get(User, admin.id).two_factor_enabled_at is not None
+    assert db.session.get(User, user.id).two_factor_enabled_at is not None

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import ActiveForm, RoleForm, StaffAccountForm
-from app.auth import service
+from app.auth import service, twofactor
 from app.auth.models import Role, User
 from app.auth.permissions import admin_required
 from app.extensions import db
@@ -54,7 +54,27 @@ def user(user_id: int):
 
 def _user_page(account: User, role_form: RoleForm | None = None):
     role_form = role_form or RoleForm(role=account.role.name)
-    return render_template("admin/user.html", account=account, role_form=role_form, active_form=ActiveForm())
+    return render_template("admin/user.html", account=account, role_form=role_form, active_form=ActiveForm(),
+                           two_factor_on=twofactor.is_enabled(account),
+                           two_factor_required=twofactor.required_for(account), reset_form=ActiveForm(prefix="reset"))
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@admin_required
+def reset_two_factor(user_id: int):
+    """For a user who lost both the phone and the recovery codes (the code page sends them here)."""
+    account = db.get_or_404(User, user_id)
+    if ActiveForm(prefix="reset").validate_on_submit():
+        try:
+            twofactor.reset_by_admin(current_user._get_current_object(), account)
+        except twofactor.TwoFactorError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return _user_page(account), 409
+        db.session.commit()
+        flash(_("Two-step sign-in is reset and every session of the account has ended; %(name)s was mailed and "
+                "sets it up again at the next login.", name=account.full_name), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])

@@ -285,7 +285,7 @@ def end_session(user: User) -> None:
     record_event("auth.logout", actor=user, subject=user)
 
 
-def _revoke_all_sessions(user: User) -> None:
+def revoke_all_sessions(user: User) -> None:
     db.session.execute(
         sa.update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
@@ -298,7 +298,7 @@ def _revoke_all_sessions(user: User) -> None:
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    _revoke_all_sessions(user)
+    revoke_all_sessions(user)
     end_unused_links(user)
 
 
@@ -444,7 +444,7 @@ def set_active(*, admin: User, user: User, active: bool) -> None:
         raise AccountError(_l("PressDesk needs at least one active administrator."))
     user.active = active
     if not active:
-        _revoke_all_sessions(user)
+        revoke_all_sessions(user)
         end_unused_links(user)
     record_event("account.activated" if active else "account.deactivated", actor=admin, subject=user,
                  before={"active": not active}, after={"active": active})

@@ -150,6 +150,7 @@ def confirm_setup(user: User, code: str) -> list[str]:
     user.two_factor_enabled_at = utcnow()
     codes = _new_recovery_codes(user)
     record_event("auth.two_factor_enabled", actor=user, subject=user)
+    _mail_change(user, "enabled")
     return codes
 
 
@@ -160,11 +161,54 @@ def disable(user: User, password: str) -> None:
         raise TwoFactorError(_l("Your role must sign in in two steps: it cannot be turned off."))
     if not verify_password(user.password_hash, password):
         raise TwoFactorError(_l("The password is not correct."))
+    _clear(user)
+    record_event("auth.two_factor_disabled", actor=user, subject=user)
+    _mail_change(user, "disabled")
+
+
+def reset_by_admin(admin: User, user: User) -> None:
+    """An administrator turns two-step sign-in off for someone who lost their phone and their
+    recovery codes. Every session of that account ends; at the next login, a role that requires it
+    sets it up again (from the password alone, hence: the administrator first makes sure, in person
+    or on a known phone number, who is asking). Audited and mailed to the account."""
+    if admin.role is not Role.admin:
+        raise TwoFactorError(_l("Only an administrator can reset two-step sign-in."))
+    if admin.id == user.id:
+        raise TwoFactorError(_l("You cannot reset your own two-step sign-in: ask another administrator."))
+    if not is_enabled(user):
+        raise TwoFactorError(_l("Two-step sign-in is not on for this account."))
+    from app.auth.service import revoke_all_sessions
+
+    _clear(user)
+    revoke_all_sessions(user)
+    record_event("auth.two_factor_reset", actor=admin, subject=user)
+    _mail_change(user, "reset", by=admin)
+
+
+def _clear(user: User) -> None:
     user.two_factor_secret = None
     user.two_factor_enabled_at = None
     user.two_factor_last_counter = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    record_event("auth.two_factor_disabled", actor=user, subject=user)
+
+
+CHANGE_SUBJECTS = {
+    "enabled": _l("Two-step sign-in is on for your PressDesk account"),
+    "disabled": _l("Two-step sign-in is off for your PressDesk account"),
+    "reset": _l("An administrator reset two-step sign-in on your PressDesk account"),
+    "codes": _l("New recovery codes for your PressDesk account"),
+}
+
+
+def _mail_change(user: User, change: str, by: User | None = None) -> None:
+    """Tell the account's owner of a change to how it signs in: someone who has the password
+    alone could otherwise turn the second step off (or make new codes) unseen."""
+    from app.auth.service import _external_url
+    from app.outbox.service import queue_email
+
+    queue_email(user.email, "two_factor_changed", user.locale, CHANGE_SUBJECTS[change], user=user, change=change,
+                by=by, moment=utcnow(), reset_url=_external_url("auth.forgot_password"),
+                sessions_url=_external_url("auth.sessions"))
 
 
 # --- recovery codes ------------------------------------------------------------------------------
@@ -192,6 +236,7 @@ def renew_recovery_codes(user: User, password: str) -> list[str]:
         raise TwoFactorError(_l("The password is not correct."))
     codes = _new_recovery_codes(user)
     record_event("auth.recovery_codes_renewed", actor=user, subject=user)
+    _mail_change(user, "codes")
     return codes
 
 
@@ -288,6 +333,7 @@ def forget_pending_login(flask_session) -> None:
 AUDIT_LABELS = {
     "auth.two_factor_enabled": _l("Turned on two-step sign-in"),
     "auth.two_factor_disabled": _l("Turned off two-step sign-in"),
+    "auth.two_factor_reset": _l("Reset two-step sign-in of the account"),
     "auth.two_factor_failed": _l("Wrong two-step sign-in code"),
     "auth.two_factor_throttled": _l("Two-step sign-in refused: too many wrong codes"),
     "auth.recovery_code_used": _l("Signed in with a recovery code"),
