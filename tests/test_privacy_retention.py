@@ -268,6 +268,26 @@ def test_old_audit_events_are_deleted_and_that_is_audited(app, db, runner):
     assert summary.after == {"deleted": 1, "older_than_years": 5}
 
 
+def test_checkpoint_scan_addresses_are_cleared_after_their_period_and_the_scans_stay(app, db, runner):
+    from app.documents.models import VerificationCheck
+
+    with app.app_context():
+        for days_old, address in ((91, "203.0.113.9"), (89, "203.0.113.10")):
+            app_db.session.add(VerificationCheck(outcome="valid", ip_address=address,
+                                                 checked_at=utcnow() - timedelta(days=days_old)))
+        app_db.session.commit()
+    assert "1 checkpoint scan address(es)" in purge(runner, "--dry-run")
+    assert db.session.scalar(sa.select(sa.func.count()).where(VerificationCheck.ip_address.is_not(None))) == 2
+    assert "1 checkpoint scan address(es)" in purge(runner)
+    db.session.expire_all()
+    scans = db.session.scalars(sa.select(VerificationCheck).order_by(VerificationCheck.checked_at)).all()
+    assert [(scan.outcome, scan.ip_address) for scan in scans] == [("valid", None), ("valid", "203.0.113.10")]
+    [summary] = db.session.scalars(sa.select(AuditEvent)
+                                   .where(AuditEvent.action == "privacy.scan_addresses_purged")).all()
+    assert summary.after == {"cleared": 1, "older_than_days": 90}
+    assert "0 checkpoint scan address(es)" in purge(runner)  # what is cleared is not found again
+
+
 # --- permits ------------------------------------------------------------------------------------
 
 @pytest.fixture

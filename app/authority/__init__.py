@@ -22,6 +22,8 @@ DEFAULT_RETENTION = {
     "identity_numbers_days": 365,  # passport numbers and dates of birth
     "issued_documents_years": 10,  # the PDFs of the letters and permits (the register entry stays)
     "audit_log_years": 5,
+    # The address a checkpoint scan came from (the scan itself stays: time, outcome, device).
+    "scan_addresses_days": 90,
 }
 
 

@@ -60,6 +60,7 @@ RETENTION_ROWS = {
     "issued_documents_years": (_l("Issued letters and permits (the files; the register entry stays)"),
                                _l("The date of issue")),
     "audit_log_years": (_l("The audit log (who did what, and when)"), _l("The date of the event")),
+    "scan_addresses_days": (_l("The network address a permit's QR code was checked from"), _l("The date of the check")),
 }
 
 

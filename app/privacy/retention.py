@@ -14,7 +14,9 @@ The periods come from the authority profile (`retention`, app/authority/__init__
 - the stored PDFs of issued documents: `issued_documents_years` after the issue date. The register
   row stays (number, date, SHA-256, revocation), the download is gone, and the permit's holder
   record goes with its PDF;
-- audit events older than `audit_log_years`: deleted.
+- audit events older than `audit_log_years`: deleted;
+- the address (IP) of a checkpoint scan, `scan_addresses_days` after the scan: cleared; the scan
+  stays (time, outcome, device) for the permit's history and the statistics.
 
 Files leave the disk after the commit of the batch that cleared their rows (app/uploads.py
 `delete_stored`). Each run writes one audit event "privacy.purged" per dossier it touched (what
@@ -39,7 +41,7 @@ from app.audit.labels import register_action_labels
 from app.audit.models import AuditEvent
 from app.audit.service import record_event
 from app.clock import local_date_of, local_today, province_timezone, utcnow
-from app.documents.models import IssuedDocument, PermitHolder
+from app.documents.models import IssuedDocument, PermitHolder, VerificationCheck
 from app.extensions import db
 from app.outlets.models import CrewMember
 from app.privacy import privacy_cli
@@ -55,6 +57,7 @@ FINAL_STATUSES = (Status.refused, Status.withdrawn, Status.revoked, Status.compl
 register_action_labels({
     "privacy.purged": _l("Removed personal data under the retention rules"),
     "privacy.audit_log_purged": _l("Deleted audit events past their retention period"),
+    "privacy.scan_addresses_purged": _l("Cleared the addresses of old checkpoint scans"),
 })
 
 
@@ -67,6 +70,7 @@ class Periods:
     identity_numbers_days: int
     issued_documents_years: int
     audit_log_years: int
+    scan_addresses_days: int
 
     @classmethod
     def from_profile(cls) -> "Periods":
@@ -188,6 +192,7 @@ class PurgeTotals:
     holder_photos: int = 0
     document_pdfs: int = 0
     audit_events: int = 0
+    scan_addresses: int = 0
 
     def add(self, purge: DossierPurge) -> None:
         if purge.registration_id is not None:
@@ -210,6 +215,7 @@ class Plan:
         self.numbers_cutoff = today - timedelta(days=periods.identity_numbers_days)
         self.documents_cutoff = years_before(today, periods.issued_documents_years)
         self.audit_cutoff = start_of_day(years_before(today, periods.audit_log_years) + timedelta(days=1))
+        self.scan_addresses_cutoff = start_of_day(today - timedelta(days=periods.scan_addresses_days) + timedelta(days=1))
 
     # -- registrations, in batches by id
 
@@ -355,6 +361,10 @@ class Plan:
     def old_audit_events(self):
         return sa.select(AuditEvent.id).where(AuditEvent.created_at < self.audit_cutoff)
 
+    def old_scan_addresses(self):
+        return sa.select(VerificationCheck.id).where(VerificationCheck.checked_at < self.scan_addresses_cutoff,
+                                                     VerificationCheck.ip_address.is_not(None))
+
 
 @dataclass(frozen=True)
 class _MemberData:
@@ -460,21 +470,35 @@ def purge_due(*, today: date | None = None, dry_run: bool = False, batch_size: i
     if dry_run:
         totals.audit_events = db.session.scalar(sa.select(sa.func.count()).select_from(
             plan.old_audit_events().subquery())) or 0
+        totals.scan_addresses = db.session.scalar(sa.select(sa.func.count()).select_from(
+            plan.old_scan_addresses().subquery())) or 0
         db.session.rollback()
         return totals
-    while True:
-        ids = list(db.session.scalars(plan.old_audit_events().order_by(AuditEvent.id).limit(batch_size)))
-        if not ids:
-            break
-        db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id.in_(ids))
-                           .execution_options(synchronize_session=False))
-        totals.audit_events += len(ids)
+    totals.scan_addresses = _in_batches(plan.old_scan_addresses(), VerificationCheck.id, batch_size,
+                                        lambda ids: sa.update(VerificationCheck).where(VerificationCheck.id.in_(ids))
+                                        .values(ip_address=None))
+    if totals.scan_addresses:
+        record_event("privacy.scan_addresses_purged", after={"cleared": totals.scan_addresses,
+                                                            "older_than_days": periods.scan_addresses_days})
         db.session.commit()
+    totals.audit_events = _in_batches(plan.old_audit_events(), AuditEvent.id, batch_size,
+                                      lambda ids: sa.delete(AuditEvent).where(AuditEvent.id.in_(ids)))
     if totals.audit_events:
         record_event("privacy.audit_log_purged", after={"deleted": totals.audit_events,
                                                        "older_than_years": periods.audit_log_years})
         db.session.commit()
     return totals
+
+
+def _in_batches(due, id_column, batch_size: int, statement_for) -> int:
+    """Run `statement_for(ids)` over the rows `due` selects, `batch_size` ids to a transaction, until
+    none is left (the statement must take the rows out of `due`); returns how many it touched."""
+    done = 0
+    while ids := list(db.session.scalars(due.order_by(id_column).limit(batch_size))):
+        db.session.execute(statement_for(ids).execution_options(synchronize_session=False))
+        done += len(ids)
+        db.session.commit()
+    return done
 
 
 def _end_batch(dry_run: bool) -> None:
@@ -516,4 +540,5 @@ def purge_command(dry_run: bool, as_of: datetime | None, batch_size: int) -> Non
     click.echo(f"{'Would remove' if dry_run else 'Removed'}: {totals.identity_attachments} identity attachment(s) "
                f"from {totals.dossiers} registration(s), {totals.crew_photos} crew photo(s), "
                f"{totals.crew_identity_numbers} passport number(s) with date of birth, {totals.holder_photos} "
-               f"permit photo(s), {totals.document_pdfs} document PDF(s), {totals.audit_events} audit event(s).")
+               f"permit photo(s), {totals.document_pdfs} document PDF(s), {totals.audit_events} audit event(s), "
+               f"{totals.scan_addresses} checkpoint scan address(es).")
