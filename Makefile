@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: run demo-reset test install install-dev translations translations-update clean
+.PHONY: run demo-reset test bench install install-dev translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,13 @@ demo-reset:
 TEST_WORKERS ?= auto
 test: install-dev
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Seeds the large data set once (bench/.cache/ and a pressdesk_bench_seed_* PostgreSQL database, kept
+# between runs), runs every benchmark on it, prints one table and writes bench/latest.md
+# (bench/README.md keeps the latest table). BENCH_ARGS="--registrations 2000 --quick" for a short try.
+BENCH_ARGS ?=
+bench: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -13,7 +13,8 @@ from app import config as default_config
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: config layers, extensions, blueprints, CLI."""
-    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    app = Flask(__name__, instance_path=_instance_path_from_environment(), instance_relative_config=True,
+                template_folder="../templates")
     app.jinja_env.add_extension("jinja2.ext.do")
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.from_object(default_config)
@@ -73,6 +74,18 @@ class DatabaseIdConverter(IntegerConverter):
         if len(value) > 10:  # int() of thousands of digits is slow, then refused (ValueError)
             raise ValidationError()
         return super().to_python(value)
+
+
+def _instance_path_from_environment() -> str | None:
+    """PRESSDESK_INSTANCE_PATH: this host's instance folder (its config.py, and the database, keys and
+    uploads unless they are named elsewhere); None: instance/ beside the code.
+
+    Read from the environment before any config, since config.py is found in it. Several app servers
+    each have their own (as separate hosts would); what they must share is named by its own setting
+    (UPLOAD_FOLDER, PERMIT_KEYS_DIR, DATA_KEY_FILE). Flask wants an absolute path.
+    """
+    path = os.environ.get("PRESSDESK_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
 
 
 def _finish_config(app: Flask) -> None:

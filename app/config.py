@@ -96,6 +96,9 @@ AUTHORITY_PROFILE_FILE = None
 
 # Audit list page size.
 PAGE_SIZE = 25
+# How long the staff menu's counts shared by every user (late post-visit reports, products waiting
+# for review) are kept per process, in seconds (app/worklist/service.py); 0: counted on every page.
+WORKLIST_SHARED_COUNT_SECONDS = 60
 
 # Uploads (app/uploads.py): checked per file, after MAX_CONTENT_LENGTH has capped the request.
 # Files are kept under UPLOAD_FOLDER (instance/uploads unless set; see create_app).

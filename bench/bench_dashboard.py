@@ -1,23 +1,30 @@
-"""Benchmark: the indicators dashboard on years of data.
+"""Benchmark: the indicators dashboard on years of data, beside a bare 50-row table page.
 
 Not a test. Run from the project root:
 
     .venv/bin/python bench/bench_dashboard.py [--registrations 100000] [--products 50000] [--rounds 5]
     PRESSDESK_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/bench_dashboard.py
+    .venv/bin/python bench/bench_dashboard.py --json bench/.cache/dashboard.json   # for `make bench`
 
 Seeds a throwaway SQLite file (and, when PRESSDESK_BENCH_DATABASE_URL is set, a throwaway
 PostgreSQL database next to that URL's, dropped afterwards) with registrations spread over five
 years (2022-2026) with their crews, itineraries (some places in border areas) and products with
-languages, target countries and sectors, all by bulk Core inserts. Then it times, for a year and
-for a quarter, `build_report` on its own and the full dashboard page (GET through the Flask test
-client, logged in as an officer: form, report, template, charts), and the XLSX download.
-Wall-clock best and median of the rounds, and the best CPU time of this process (with SQLite
-the database works inside it; the machine is shared, so CPU time is the steadier figure). The
-SQL statements of one report are counted too (on SQLite, with the BEGIN that app.database emits).
+languages, target countries and sectors, all by bulk Core inserts. `--sqlite PATH` and
+`--postgres URL` use a database already seeded (bench/seed.py's cache) instead, read only.
+
+Then, through the Flask test client logged in as an officer, in rounds that interleave every
+page (so that the load of the shared machine falls on all of them alike): the anchor, a bare
+50-row Jinja table page (`add_bare_page`: the site's layout and navbar, the same login and
+session, no query of its own), the dashboard for the year 2025 and for its second quarter, and
+the year's XLSX download; and `build_report` alone (no request). Each figure is the median of
+the rounds (best too), with its ratio to the anchor's median, and the SQL statements of one
+request (SQLAlchemy before_cursor_execute; on SQLite with the BEGIN that app.database emits).
+`--json PATH` writes the same figures as JSON.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -182,89 +189,183 @@ def seed(registrations: int, products: int, seed_value: int = 2026) -> dict:
             "product sectors": len(sector_rows), "sovereignty cases": len(case_rows)}
 
 
-def login(client) -> None:
+# --- the anchor: a bare 50-row Jinja table page -----------------------------------
+
+BARE_PAGE_PATH = "/bench/bare-table"
+BARE_PAGE_ROWS = 50
+# One table of 50 rows and 6 columns in a page of its own (not base.html: the navbar's worklist
+# counts are work of their own, which the staff pages pay and the anchor must not), rendered by
+# Jinja from rows the view gives (no query), behind the same staff check as the dashboard (the
+# session and the user's row are loaded as for any staff page): what a staff list page costs
+# before it asks the database anything. Compiled once, as Flask compiles a template file once.
+BARE_PAGE_TEMPLATE = """<!doctype html>
+<html lang="vi">
+<head><meta charset="utf-8"><title>Bare table</title>
+<link rel="stylesheet" href="{{ url_for('static', filename='css/pressdesk.css') }}"></head>
+<body><main class="container">
+<h1 class="h3">Bare table</h1>
+<table class="table table-sm">
+  <thead><tr><th>Reference</th><th>Outlet</th><th>Status</th><th>Programme</th><th>Due</th><th>Officer</th></tr></thead>
+  <tbody>
+  {% for row in rows %}
+  <tr><td><a href="#r{{ row.number }}">{{ row.reference }}</a></td><td>{{ row.outlet }}</td><td>{{ row.status }}</td>
+      <td>{{ row.start|day }} – {{ row.end|day }}</td><td>{{ row.due|day }}</td><td>{{ row.officer }}</td></tr>
+  {% endfor %}
+  </tbody>
+</table>
+</main></body>
+</html>
+"""
+
+
+def add_bare_page(app) -> str:
+    """Add the anchor page to `app` (before its first request) and return its path.
+
+    Behind the same staff check as the dashboard (so the session and the user's row are loaded
+    as for any staff page), it renders BARE_PAGE_TEMPLATE with 50 rows built in Python: no query
+    of its own. Other benchmarks import it so that every ratio has the same denominator.
+    """
+    from flask import render_template
+
+    from app.auth.permissions import roles_required
+
+    template = app.jinja_env.from_string(BARE_PAGE_TEMPLATE)
+    rows = [dict(number=number, reference=f"PD-2025-{number:06d}", outlet=f"Outlet {number}",
+                 status="Đang thẩm định", start=date(2025, 6, 1) + timedelta(days=number),
+                 end=date(2025, 6, 3) + timedelta(days=number), due=date(2025, 5, 20) + timedelta(days=number),
+                 officer="Bench Officer") for number in range(1, BARE_PAGE_ROWS + 1)]
+
+    @roles_required(Role.officer, Role.leader)
+    def bare_table():
+        return render_template(template, rows=rows)
+
+    app.add_url_rule(BARE_PAGE_PATH, "bench_bare_table", bare_table)
+    return BARE_PAGE_PATH
+
+
+def login(client, email: str = "officer@bench.example", password: str = PASSWORD) -> None:
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"email": "officer@bench.example", "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.status_code
 
 
-def timed(function, rounds: int) -> list[tuple[float, float]]:
-    """(wall-clock seconds, CPU seconds of this process) of each round."""
-    times = []
-    for _ in range(rounds):
-        wall, cpu = time.perf_counter(), time.process_time()
-        function()
-        times.append((time.perf_counter() - wall, time.process_time() - cpu))
-    return times
+@contextmanager
+def counting_statements(engine):
+    """A list that receives one item per SQL statement sent while the block runs."""
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
-def milliseconds(times: list[tuple[float, float]]) -> str:
-    walls = [wall for wall, _cpu in times]
-    return (f"best {min(walls) * 1000:6.0f} ms, median {statistics.median(walls) * 1000:6.0f} ms "
-            f"(CPU of this process, best: {min(cpu for _wall, cpu in times) * 1000:6.0f} ms)")
+def summary(walls: list[float], cpus: list[float]) -> dict:
+    return {"median_ms": round(statistics.median(walls) * 1000, 2), "best_ms": round(min(walls) * 1000, 2),
+            "cpu_best_ms": round(min(cpus) * 1000, 2), "rounds": len(walls)}
 
 
-def run(url: str, arguments) -> None:
+def run(url: str | None, arguments, seeded: bool = False) -> dict:
+    """Seed `url` (unless `seeded`), time every page in interleaved rounds; returns the figures."""
     app = create_app({"TESTING": True, "SECRET_KEY": secrets.token_hex(16), "SQLALCHEMY_DATABASE_URI": url,
                       "RATELIMIT_STORAGE_URI": "memory://", "SESSION_COOKIE_SECURE": False,
                       "BASE_URL": "http://localhost", "UPLOAD_FOLDER": tempfile.mkdtemp(),
                       "PERMIT_KEYS_DIR": tempfile.mkdtemp()})
+    bare_path = add_bare_page(app)
+    result: dict = {}
     with app.app_context():
         engine = db.engine
+        result["database"] = engine.dialect.name
         print(f"\n== {engine.dialect.name} ({engine.url.render_as_string(hide_password=True)})")
-        db.create_all()
-        began = time.perf_counter()
-        counts = seed(arguments.registrations, arguments.products)
-        print(f"seeded in {time.perf_counter() - began:.1f} s: "
-              + ", ".join(f"{count:,} {name}" for name, count in counts.items()))
-        if engine.dialect.name == "postgresql":
-            with engine.connect() as connection:
-                connection.exec_driver_sql("ANALYZE")
-                connection.commit()
-        else:
-            db.session.execute(sa.text("ANALYZE"))
-            db.session.commit()
+        if not seeded:
+            db.create_all()
+            began = time.perf_counter()
+            counts = seed(arguments.registrations, arguments.products)
+            print(f"seeded in {time.perf_counter() - began:.1f} s: "
+                  + ", ".join(f"{count:,} {name}" for name, count in counts.items()))
+            if engine.dialect.name == "postgresql":
+                # VACUUM too, as autovacuum does soon after bulk inserts: without the visibility map
+                # every index-only scan of the link tables visits the heap (the visits' crew join
+                # took 1.5-2x as long on the freshly seeded database).
+                with sa.create_engine(engine.url, isolation_level="AUTOCOMMIT").connect() as connection:
+                    connection.exec_driver_sql("VACUUM ANALYZE")
+            else:
+                db.session.execute(sa.text("ANALYZE"))
+                db.session.commit()
+        result["registrations"] = db.session.scalar(sa.select(sa.func.count()).select_from(Registration))
+        result["products"] = db.session.scalar(sa.select(sa.func.count()).select_from(Product))
+        db.session.remove()
 
-    statements = []
-
-    def count_statement(*_args):
-        statements.append(1)
-
+    year, quarter = period_for("year", 2025), period_for("quarter", 2025, 2)
     client = app.test_client()
     login(client)
-    for name, period in (("year 2025", period_for("year", 2025)), ("quarter Q2 2025", period_for("quarter", 2025, 2))):
-        with app.test_request_context():
-            event.listen(engine, "before_cursor_execute", count_statement)
-            report = build_report(period.start, period.end, "vi")
-            event.remove(engine, "before_cursor_execute", count_statement)
-            figures = {figure.key: figure.value for figure in report.figures}
-            report_times = timed(lambda: build_report(period.start, period.end, "vi"), arguments.rounds)
-            db.session.remove()
-        query = {"kind": period.kind, "year": period.start.year}
-        if period.kind == "quarter":
-            query["number"] = (period.start.month - 1) // 3 + 1
 
-        def page():
-            response = client.get("/staff/indicators", query_string=query)
-            assert response.status_code == 200, response.status_code
+    def get(path, query=None):
+        def request():
+            response = client.get(path, query_string=query)
+            assert response.status_code == 200, (path, response.status_code)
+        return request
 
-        def workbook():
-            response = client.get("/staff/indicators.xlsx", query_string=query)
-            assert response.status_code == 200, response.status_code
+    def report_alone(period):
+        def build():
+            with app.app_context():
+                build_report(period.start, period.end, "vi")
+                db.session.remove()
+        return build
 
-        page_times, xlsx_times = timed(page, arguments.rounds), timed(workbook, arguments.rounds)
-        print(f"{name}: {figures['registrations_received']:,} received, {figures['delegations_hosted']:,} visits, "
-              f"{figures['journalists_hosted']:,} journalists, {figures['products_published']:,} products; "
-              f"{len(statements)} SQL statements per report")
-        statements.clear()
-        print(f"  build_report      {milliseconds(report_times)}")
-        print(f"  dashboard page    {milliseconds(page_times)}")
-        print(f"  XLSX download     {milliseconds(xlsx_times)}")
+    # (key, label, what is timed); the anchor first, and the ratio of each to it.
+    pages = [("bare_page", "bare 50-row page (anchor)", get(bare_path)),
+             ("dashboard_year", "dashboard, year 2025", get("/staff/indicators", {"kind": "year", "year": 2025})),
+             ("dashboard_quarter", "dashboard, Q2 2025",
+              get("/staff/indicators", {"kind": "quarter", "year": 2025, "number": 2})),
+             ("xlsx_year", "XLSX download, year 2025",
+              get("/staff/indicators.xlsx", {"kind": "year", "year": 2025})),
+             ("report_year", "build_report alone, year 2025", report_alone(year)),
+             ("report_quarter", "build_report alone, Q2 2025", report_alone(quarter))]
+    statements = {}
+    for key, _label, function in pages:  # a warm-up that also counts the statements of each
+        with counting_statements(engine) as sent:
+            function()
+        statements[key] = len(sent)
+    walls = {key: [] for key, _label, _function in pages}
+    cpus = {key: [] for key, _label, _function in pages}
+    for _round in range(arguments.rounds):
+        for key, _label, function in pages:
+            wall, cpu = time.perf_counter(), time.process_time()
+            function()
+            walls[key].append(time.perf_counter() - wall)
+            cpus[key].append(time.process_time() - cpu)
+
     with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+        figures = {}
+        for name, period in (("year", year), ("quarter", quarter)):
+            report = build_report(period.start, period.end, "vi")
+            figures[name] = {figure.key: figure.value for figure in report.figures}
+            db.session.remove()
+        engine.dispose()
+    anchor = statistics.median(walls["bare_page"])
+    result["pages"] = {}
+    for key, label, _function in pages:
+        figure = summary(walls[key], cpus[key])
+        figure.update(label=label, statements=statements[key],
+                      ratio=round(statistics.median(walls[key]) / anchor, 1))
+        result["pages"][key] = figure
+    result["figures"] = figures
+    for name in ("year", "quarter"):
+        values = figures[name]
+        print(f"{name}: {values['registrations_received']:,} received, {values['delegations_hosted']:,} visits, "
+              f"{values['journalists_hosted']:,} journalists, {values['products_published']:,} products, "
+              f"processing median {values['processing_median']}, p90 {values['processing_p90']}")
+    print(f"{'page':<34}{'median':>10}{'best':>10}{'CPU best':>10}{'statements':>12}{'x anchor':>10}")
+    for key, figure in result["pages"].items():
+        print(f"{figure['label']:<34}{figure['median_ms']:>8.1f}ms{figure['best_ms']:>8.1f}ms"
+              f"{figure['cpu_best_ms']:>8.1f}ms{figure['statements']:>12}{figure['ratio']:>9.1f}x")
+    return result
 
 
 def main() -> None:
@@ -272,16 +373,32 @@ def main() -> None:
     parser.add_argument("--registrations", type=int, default=100_000)
     parser.add_argument("--products", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sqlite", metavar="PATH", help="an SQLite file already seeded: no seeding")
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL database already seeded: no seeding "
+                                                          "(instead of PRESSDESK_BENCH_DATABASE_URL)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     arguments = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    with tempfile.TemporaryDirectory() as directory:
-        run(f"sqlite:///{Path(directory) / 'bench.db'}", arguments)
-    server_url = os.environ.get("PRESSDESK_BENCH_DATABASE_URL")
-    if server_url:
-        with throwaway_postgres(server_url) as url:
-            run(url, arguments)
+    load = os.getloadavg()[0]
+    machine = (f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+               f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}")
+    print(f"machine: {machine}, load average {load:.1f}")
+    output = {"benchmark": "bench_dashboard", "machine": machine, "load_average_start": round(load, 2),
+              "rounds": arguments.rounds, "databases": []}
+    if arguments.sqlite:
+        output["databases"].append(run(f"sqlite:///{Path(arguments.sqlite).resolve()}", arguments, seeded=True))
+    else:
+        with tempfile.TemporaryDirectory() as directory:
+            output["databases"].append(run(f"sqlite:///{Path(directory) / 'bench.db'}", arguments))
+    if arguments.postgres:
+        output["databases"].append(run(normalise_database_url(arguments.postgres), arguments, seeded=True))
+    elif os.environ.get("PRESSDESK_BENCH_DATABASE_URL"):
+        with throwaway_postgres(os.environ["PRESSDESK_BENCH_DATABASE_URL"]) as url:
+            output["databases"].append(run(url, arguments))
+    output["load_average_end"] = round(os.getloadavg()[0], 2)
+    print(f"load average at the end {output['load_average_end']:.1f}")
+    if arguments.json:
+        Path(arguments.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(arguments.json).write_text(json.dumps(output, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 if __name__ == "__main__":

@@ -265,6 +265,8 @@ def make_test_config(database_url, smtp_server, **overrides) -> dict:
         "TWO_FACTOR_REQUIRED_ROLES": "",
         # One data key per test process (app/privacy/crypto.py); a test may name its own file.
         "DATA_KEY_FILE": str(_TEST_DATA_KEY_FILE),
+        # The menu's shared counts afresh on every page (tests/test_worklist.py tests the keeping).
+        "WORKLIST_SHARED_COUNT_SECONDS": 0,
     }
     config.update(overrides)
     return config

@@ -285,3 +285,203 @@ def test_the_command_line_checks_revocation_offline_with_a_saved_list(app, appro
     after.write_text(json.dumps(tampered))
     result = runner.invoke(args=arguments + [str(after)])
     assert result.exit_code != 0 and "not a revocation list signed" in result.output
+
+
+# --- a scan near the server's limit (issue 15): one query, a kept page, a buffered log ------------
+
+def _statements_of(app, client, path, headers=None) -> list[str]:
+    """Every SQL statement one scan sends from this thread (transaction control left out)."""
+    import threading
+
+    client.deliver_mail = False  # the test client plays the outbox worker after each request: not counted
+    this_thread, statements = threading.get_ident(), []
+
+    def count(conn, cursor, statement, *args):
+        if threading.get_ident() == this_thread and not statement.lstrip().upper().startswith(
+                ("SAVEPOINT", "RELEASE", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    with app.app_context():
+        engine = app_db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path, headers=headers or {"Accept-Language": "en"}).status_code in (200, 404)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return statements
+
+
+@pytest.fixture
+def every_verdict(app, approve, db, make_registration, make_user):
+    """The scanned paths of a valid, an expired, a not yet valid and a revoked permit, and a forged one."""
+    leader = make_user(Role.leader)
+    made = {"valid": make_registration(Status.in_review, start_in_days=-1, days=3)[0],
+            "expired": make_registration(Status.in_review, start_in_days=-10, days=3)[0],
+            "not_yet_valid": make_registration(Status.in_review, start_in_days=20, days=3)[0],
+            "revoked": make_registration(Status.in_review, start_in_days=-1, days=3)[0]}
+    for registration in made.values():
+        approve(registration.id, leader.id)
+    paths = {outcome: scanned_path(app, permit_of(db, registration.id)) for outcome, registration in made.items()}
+    with app.test_request_context():
+        service.revoke(app_db.session.get(User, leader.id), app_db.session.get(Registration, made["revoked"].id),
+                       reason="Filming outside the programme.", expected_version=None)
+        app_db.session.commit()
+    paths["unknown"] = paths["valid"][:-12] + ("A" if paths["valid"][-12] != "A" else "B") + paths["valid"][-11:]
+    return paths
+
+
+def test_every_verdict_is_one_select_and_one_insert_whether_its_page_is_kept_or_not(app, client, every_verdict):
+    for outcome, path in every_verdict.items():
+        for scan in ("first, rendered", "again, from the kept page", "in Vietnamese"):
+            statements = _statements_of(app, client, path + ("?lang=vi" if scan == "in Vietnamese" else ""))
+            kinds = sorted(statement.lstrip().split(None, 1)[0].upper() for statement in statements)
+            # A forged signature is refused before any query: only its check is written.
+            assert kinds == (["INSERT"] if outcome == "unknown" else ["INSERT", "SELECT"]), (outcome, scan, statements)
+
+
+def test_a_buffered_log_leaves_a_scan_a_single_select(app, client, every_verdict):
+    app.config["VERIFICATION_CHECK_FLUSH_SECONDS"] = 3600  # nothing written by the thread in this test
+    try:
+        for outcome, path in every_verdict.items():
+            statements = _statements_of(app, client, path)
+            expected = 0 if outcome == "unknown" else 1  # a forged signature is refused before any query
+            assert len(statements) == expected and all(
+                statement.lstrip().upper().startswith("SELECT") for statement in statements), (outcome, statements)
+    finally:
+        _stop_check_log(app)
+
+
+def _stop_check_log(app):
+    check_log = app.extensions.get("verification_check_log")
+    if check_log is not None:
+        check_log.stop()
+
+
+def test_an_anonymous_scan_sets_no_cookie_whatever_the_language_or_verdict(client, every_verdict):
+    for outcome, path in every_verdict.items():
+        for query, headers in (("", {}), ("", {"Accept-Language": "en"}), ("?lang=vi", {}), ("?lang=en", {}),
+                               ("?lang=xx", {"Accept-Language": "vi"})):
+            response = client.get(path + query, headers=headers)
+            assert response.status_code == (404 if outcome == "unknown" else 200)
+            assert "Set-Cookie" not in response.headers, (outcome, query, response.headers.getlist("Set-Cookie"))
+            assert response.headers["Cache-Control"] == "no-store"
+            # The security headers of every page are still there.
+            assert response.headers["X-Frame-Options"] == "DENY" and "Content-Security-Policy" in response.headers
+    assert not client.get_cookie("session")
+
+
+def test_a_revocation_shows_at_the_next_scan_although_the_valid_page_is_kept(app, approve, client, db,
+                                                                             make_registration, make_user):
+    from app.verification.service import page_cache
+
+    registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    leader = make_user(Role.leader)
+    approve(registration.id, leader.id)
+    path = scanned_path(app, permit_of(db, registration.id))
+    for _ in range(3):
+        assert "This permit is valid today." in _scan(client, path)[1]
+    with app.app_context():
+        assert len(page_cache()) == 1  # the valid page is kept, and used again
+    with app.test_request_context():
+        service.revoke(app_db.session.get(User, leader.id), app_db.session.get(Registration, registration.id),
+                       reason="Filming outside the programme.", expected_version=None)
+        app_db.session.commit()
+    response, body = _scan(client, path)
+    assert "REVOKED" in body and "valid today" not in body and "Trần Văn Hộ" not in body
+    # Revoking the permit alone (not the registration) shows at once too.
+    other, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    approve(other.id, leader.id)
+    other_path = scanned_path(app, permit_of(db, other.id))
+    assert "This permit is valid today." in _scan(client, other_path)[1]
+    with app.app_context():
+        app_db.session.execute(sa.update(IssuedDocument).where(IssuedDocument.id == permit_of(db, other.id).id)
+                               .values(revoked_at=sa.func.now()))
+        app_db.session.commit()
+    assert "REVOKED" in _scan(client, other_path)[1]
+
+
+def test_a_kept_page_changes_with_the_photo_removed_and_the_day(app, approve, client, db, frozen_clock,
+                                                                make_registration, make_user):
+    from app.documents.models import PermitHolder
+
+    registration, _ = make_registration(Status.in_review, start_in_days=1, days=3)
+    approve(registration.id, make_user(Role.leader).id)
+    document = permit_of(db, registration.id)
+    path = scanned_path(app, document)
+    assert "NOT YET VALID" in _scan(client, path)[1]
+    frozen_clock.shift(2 * 86400)  # two days later, the visit is under way
+    body = _scan(client, path)[1]
+    assert "This permit is valid today." in body and "NOT YET VALID" not in body and "/photo" in body
+    with app.app_context():  # the retention rules remove the photo copy
+        app_db.session.execute(sa.update(PermitHolder).where(PermitHolder.document_id == document.id)
+                               .values(photo_stored_name=None, photo_content_type=None))
+        app_db.session.commit()
+    body = _scan(client, path)[1]
+    assert "The photo was removed under the retention rules" in body and "/photo" not in body
+
+
+def test_a_kept_page_says_the_time_of_each_scan(app, approve, client, db, frozen_clock, make_registration,
+                                               make_user):
+    import re
+
+    registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    approve(registration.id, make_user(Role.leader).id)
+    path = scanned_path(app, permit_of(db, registration.id))
+
+    def time_of_check(body):
+        return re.search(r"Checked online at ([^(]+) \(Viet Nam time\)", body).group(1)
+
+    first = _scan(client, path)[1]
+    frozen_clock.shift(3600 + 120)
+    second = _scan(client, path)[1]
+    assert time_of_check(first) != time_of_check(second)
+    assert first.replace(time_of_check(first), "") == second.replace(time_of_check(second), "")  # the rest is kept
+
+
+def test_buffered_checks_are_all_written_by_the_thread_and_at_exit(app, approve, client, db, make_registration,
+                                                                  make_user):
+    import time
+
+    from app.verification.service import check_log
+
+    app.config.update(VERIFICATION_CHECK_FLUSH_SECONDS=3600, VERIFICATION_CHECK_BUFFER_ROWS=3)
+    registration, _ = make_registration(Status.in_review, start_in_days=-1, days=3)
+    approve(registration.id, make_user(Role.leader).id)
+    document = permit_of(db, registration.id)
+    path = scanned_path(app, document)
+    try:
+        for _ in range(2):
+            assert client.get(path, environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 200
+        assert client.get("/v/forged-token").status_code == 404
+        # A full buffer (3 rows) wakes the thread, which writes them in one INSERT: wait for it.
+        for _ in range(100):
+            if db.session.scalar(sa.select(sa.func.count()).select_from(VerificationCheck)) == 3:
+                break
+            time.sleep(0.05)
+        checks = db.session.scalars(sa.select(VerificationCheck).order_by(VerificationCheck.id)).all()
+        assert [(check.outcome, check.document_id) for check in checks] == [
+            ("valid", document.id), ("valid", document.id), ("unknown", None)]
+        assert checks[0].ip_address == "203.0.113.7" and not checks[0].offline
+        client.get(path)
+        with app.app_context():
+            assert check_log().pending() == 1  # under the size, the thread waits for its interval
+    finally:
+        _stop_check_log(app)  # what a worker's exit does (atexit)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationCheck)) == 4
+
+
+def test_a_failed_flush_keeps_its_checks_for_the_next_one(app, monkeypatch):
+    from app.verification.service import CheckLog
+
+    check_log = CheckLog(app, flush_seconds=3600, max_rows=1000)
+    row = dict(checked_at=None, document_id=None, key_id=None, outcome="unknown", offline=False, ip_address=None)
+    with app.app_context():
+        from app.clock import utcnow
+
+        row["checked_at"] = utcnow()
+    check_log._rows.append(row)  # as add() does, without starting the thread
+    monkeypatch.setattr(app_db.session, "execute", lambda *args, **kwargs: (_ for _ in ()).throw(
+        sa.exc.OperationalError("INSERT", {}, Exception("the database is away"))))
+    assert check_log.flush() == 0 and check_log.pending() == 1
+    monkeypatch.undo()
+    assert check_log.flush() == 1 and check_log.pending() == 0

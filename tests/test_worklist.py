@@ -248,6 +248,34 @@ def test_counts_match_the_sections_and_the_menu_item_reads_them(app, db, officer
         assert worklist.counts_for_page() is g.worklist_counts  # once per request
 
 
+@pytest.fixture
+def shared_counts_kept(app_config):
+    app_config["WORKLIST_SHARED_COUNT_SECONDS"] = 60
+
+
+def test_the_counts_shared_by_everyone_are_kept_a_minute_and_the_rest_are_fresh(
+        shared_counts_kept, app, db, officer, make_registration, frozen_clock):
+    ended, _ = make_registration(Status.completed, start_in_days=-40, days=2)
+
+    def counts():
+        with app.test_request_context():
+            result = worklist.counts_for(app_db.session.get(User, officer.id))
+            app_db.session.remove()
+        return result
+
+    first = counts()
+    assert first["reports"] == 1
+    db.session.add(Product(title="Rice", outlet_id=ended.outlet_id, registration_id=ended.id, type=ProductType.article,
+                           channel=Channel.website, cooperation_type=CooperationType.facilitated))
+    db.session.commit()
+    make_registration(Status.in_review, assigned_to=officer)
+    kept = counts()
+    assert kept["reports"] == 1  # the badge is up to a minute behind ...
+    assert kept["assigned"] == first["assigned"] + 1  # ... the officer's own counts are not
+    frozen_clock.shift(timedelta(seconds=61))
+    assert counts()["reports"] == 0
+
+
 def test_no_counts_for_correspondents_and_admins(app, make_user):
     for role in (Role.correspondent, Role.admin):
         user = make_user(role)

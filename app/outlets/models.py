@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.db import UTCDateTime, enum_column, utcnow
 from app.extensions import db
+from app.search import FOLDED_MAX, keep_folded, trigram_index
 from app.privacy.crypto import EncryptedDate, EncryptedString, passport_search_hash
 
 
@@ -36,9 +37,11 @@ class CrewRole(enum.Enum):
 
 class Outlet(db.Model):
     __tablename__ = "outlets"
+    __table_args__ = (trigram_index("ix_outlets_name_folded_trgm", "name_folded"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
+    name_folded: Mapped[Optional[str]] = mapped_column(sa.String(FOLDED_MAX))  # for search (app/search.py)
     country: Mapped[str] = mapped_column(sa.String(2), index=True)  # ISO 3166 alpha-2
     media_type: Mapped[MediaType] = mapped_column(enum_column(MediaType))
     website: Mapped[Optional[str]] = mapped_column(sa.String(300))
@@ -55,10 +58,12 @@ class CrewMember(db.Model):
     """A journalist or technician of an outlet. Passport data is personal: staff and the outlet only."""
 
     __tablename__ = "crew_members"
+    __table_args__ = (trigram_index("ix_crew_members_full_name_folded_trgm", "full_name_folded"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))  # as in the passport
+    full_name_folded: Mapped[Optional[str]] = mapped_column(sa.String(FOLDED_MAX))  # for search (app/search.py)
     nationality: Mapped[str] = mapped_column(sa.String(2))
     # Encrypted at rest (app/privacy/crypto.py); None once the retention purge removed them.
     date_of_birth: Mapped[Optional[date]] = mapped_column(EncryptedDate("crew_members.date_of_birth"))
@@ -84,3 +89,7 @@ class CrewMember(db.Model):
     def _keep_search_hash(self, key, value):
         self.passport_number_hash = passport_search_hash(value) if value else None
         return value
+
+
+keep_folded(Outlet, "name_folded", "name")
+keep_folded(CrewMember, "full_name_folded", "full_name")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import enum_column
 from app.extensions import db
+from app.search import FOLDED_MAX, keep_folded, trigram_index
 
 
 class PlaceKind(enum.Enum):
@@ -20,11 +21,13 @@ class PlaceKind(enum.Enum):
 
 class Place(db.Model):
     __tablename__ = "places"
+    __table_args__ = (trigram_index("ix_places_name_folded_trgm", "name_folded"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name_vi: Mapped[str] = mapped_column(sa.String(200))
     name_en: Mapped[str] = mapped_column(sa.String(200))
+    name_folded: Mapped[Optional[str]] = mapped_column(sa.String(FOLDED_MAX))  # both names, for search
     kind: Mapped[PlaceKind] = mapped_column(enum_column(PlaceKind))
     border_area: Mapped[bool] = mapped_column(default=False, index=True)
     # The neighbouring country for a border-area place (ISO 3166 alpha-2, e.g. KH).
@@ -33,3 +36,6 @@ class Place(db.Model):
 
     def name(self, locale: str) -> str:
         return self.name_vi if locale == "vi" else self.name_en
+
+
+keep_folded(Place, "name_folded", "name_vi", "name_en")

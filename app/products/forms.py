@@ -12,7 +12,8 @@ from flask_wtf.file import FileField
 from wtforms import (DateField, Field, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from markupsafe import Markup, escape
+from wtforms.widgets import CheckboxInput, ListWidget, Select, TextInput, html_params
 
 from app.countries import collation_key
 from app.countries import country_choices as countries_named_in
@@ -368,21 +369,44 @@ class CaseForm(Form):
         self.status.choices = enum_choices(CaseStatus, CASE_STATUS_LABELS)
 
 
+class QuickSelect(Select):
+    """A <select> whose options are one string join, not an option widget (and its html_params)
+    each: the products list's filters offer about 900 options (every outlet, country and language),
+    and WTForms' per-option rendering was half the page's CPU. The same markup as WTForms' Select
+    (`selected` on the chosen one, then the value; the label, or the value, escaped); no optgroups."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for name in self.validation_attrs:
+            if name not in kwargs and getattr(flags, name, False):
+                kwargs[name] = getattr(flags, name)
+        chosen = "" if field.data is None else str(field.data)
+        parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        for choice in field.choices:
+            value = str(choice.value)
+            parts.append(f'<option {"selected " if value == chosen else ""}value="{escape(value)}">'
+                         f"{escape(choice.label or choice.value)}</option>")
+        parts.append("</select>")
+        return Markup("".join(parts))
+
+
 class ProductFilterForm(Form):
     class Meta:
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
                     description=_l("Title, outlet, URL or registration reference"))
-    outlet = SelectField(_l("Outlet"), validators=[Optional()], validate_choice=False)
-    country = SelectField(_l("Target country"), validators=[Optional()], validate_choice=False)
-    language = SelectField(_l("Language"), validators=[Optional()], validate_choice=False)
-    type = SelectField(_l("Type"), validators=[Optional()], validate_choice=False)
-    channel = SelectField(_l("Channel"), validators=[Optional()], validate_choice=False)
-    sector = SelectField(_l("Sector"), validators=[Optional()], validate_choice=False)
-    evaluation = SelectField(_l("Evaluation"), validators=[Optional()], validate_choice=False)
-    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
-    linked = SelectField(_l("Linked to a visit"), validators=[Optional()], validate_choice=False)
+    outlet = SelectField(_l("Outlet"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    country = SelectField(_l("Target country"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    language = SelectField(_l("Language"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    type = SelectField(_l("Type"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    channel = SelectField(_l("Channel"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    sector = SelectField(_l("Sector"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    evaluation = SelectField(_l("Evaluation"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    linked = SelectField(_l("Linked to a visit"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
     date_from = DateField(_l("Published from"), validators=[Optional()])
     date_to = DateField(_l("Published to"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
     submit = SubmitField(_l("Filter"))

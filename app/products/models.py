@@ -2,6 +2,11 @@
 
 Languages, target countries and spearhead sectors are rows of their own (not a JSON list)
 so that the indicators can count them with GROUP BY in SQL.
+
+The staff list (app/products/routes.py) is read at 50,000 products and more: the titles keep
+folded copies for the accent-blind search (app/search.py, a trigram index on PostgreSQL), and
+each of the list's sorts has an index in its exact order, ties broken by id, so that a page is
+an index scan that stops after its rows (`sort_index`).
 """
 from __future__ import annotations
 
@@ -10,10 +15,35 @@ from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import CreateIndex
 
 from app.db import UTCDateTime, enum_column, utcnow
 from app.extensions import db
+from app.search import FOLDED_MAX, keep_folded, trigram_index
+
+# An index marked so in its `info` keeps its NULLS LAST on PostgreSQL only (see `sort_index`).
+SQLITE_NATURAL_NULLS = "sqlite_natural_nulls"
+
+
+def sort_index(name: str, *columns) -> sa.Index:
+    """An index in a list's sort order, e.g. `reach DESC NULLS LAST, id DESC`.
+
+    PostgreSQL puts NULLs first in a descending order unless told, so the index says NULLS LAST,
+    as the ORDER BY does, for the planner to read the page off the index. SQLite cannot write
+    NULLS in an index, and needs not: NULL is its smallest value, so its natural descending order
+    already puts them last (and its planner reads `DESC NULLS LAST` off a plain `DESC` index);
+    the SQLite CREATE INDEX below leaves the words out. Alembic compares both forms as equal."""
+    return sa.Index(name, *columns, info={SQLITE_NATURAL_NULLS: True})
+
+
+@compiles(CreateIndex, "sqlite")
+def _create_index_on_sqlite(element, compiler, **kw):
+    text = compiler.visit_create_index(element, **kw)
+    if element.element.info.get(SQLITE_NATURAL_NULLS):
+        text = text.replace(" NULLS LAST", "").replace(" NULLS FIRST", "")
+    return text
 
 
 class ProductType(enum.Enum):
@@ -98,11 +128,16 @@ class Product(db.Model):
     __table_args__ = (
         sa.CheckConstraint("reach IS NULL OR reach >= 0", name="reach_not_negative"),
         sa.CheckConstraint("contribution_vnd IS NULL OR contribution_vnd >= 0", name="contribution_not_negative"),
+        trigram_index("ix_products_title_folded_trgm", "title_folded"),
+        trigram_index("ix_products_original_title_folded_trgm", "original_title_folded"),
+        trigram_index("ix_products_url_folded_trgm", "url_folded"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300))
+    title_folded: Mapped[Optional[str]] = mapped_column(sa.String(FOLDED_MAX))  # for search (app/search.py)
     original_title: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    original_title_folded: Mapped[Optional[str]] = mapped_column(sa.String(FOLDED_MAX))
     outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id", ondelete="RESTRICT"), index=True)
     registration_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("registrations.id", ondelete="SET NULL"),
                                                            index=True)
@@ -111,6 +146,8 @@ class Product(db.Model):
     channel_name: Mapped[Optional[str]] = mapped_column(sa.String(200))  # e.g. "NHK World-Japan"
     publication_date: Mapped[Optional[date]] = mapped_column(index=True)
     url: Mapped[Optional[str]] = mapped_column(sa.String(2000))
+    # For the search by a part of the address ("nhk.or.jp"): its first FOLDED_MAX characters.
+    url_folded: Mapped[Optional[str]] = mapped_column(sa.String(FOLDED_MAX))
     # The SHA-256 (hex) of the URL without what does not change the page (scheme case, "www.",
     # fragment, tracking parameters, a trailing slash): unique, so the same publication is not
     # counted twice. A hash, since the normal form of a non-Latin URL outgrows any index.
@@ -165,6 +202,15 @@ class Product(db.Model):
     @property
     def sectors(self) -> list[str]:
         return [row.code for row in self.sector_rows]
+
+
+keep_folded(Product, "title_folded", "title")
+keep_folded(Product, "original_title_folded", "original_title")
+keep_folded(Product, "url_folded", "url")
+# The staff list's sorts (app/products/routes.py SORTS), each in its ORDER BY's exact order.
+sort_index("ix_products_published_order", Product.publication_date.desc().nulls_last(), Product.id.desc())
+sort_index("ix_products_reach_order", Product.reach.desc().nulls_last(), Product.id.desc())
+sa.Index("ix_products_title_order", Product.title_folded, Product.id)
 
 
 class ProductLanguage(db.Model):

@@ -7,10 +7,11 @@ then redirect or render. The rules live in service.py.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from app.auth.models import Role
@@ -19,7 +20,8 @@ from app.extensions import db
 from app.forms import database_id
 from app.outlets.forms import country_choices
 from app.outlets.models import Outlet
-from app.pagination import paginate
+from app.pagination import MAX_PAGE
+from app.search import contains, fold, like_pattern
 from app.products import bp, exports, service
 from app.products.forms import (AcceptForm, CaseForm, CorrectionForm, EvaluationForm, EvidenceForm,
                                 ProductFilterForm, ProductForm, RemoveForm, ReportForm, language_choices,
@@ -183,6 +185,8 @@ def _staff_data(form: ProductForm, product: Product | None) -> service.ProductDa
 # --- staff: list and exports ---------------------------------------------------------
 
 def _filter_choices(form: ProductFilterForm) -> None:
+    """The filters' choices. About 900 options in all (outlets, countries, languages): the form's
+    selects render them with a plain string join (`forms.QuickSelect`), not an option widget each."""
     everything = SelectChoice("", _("All"))
     outlets = db.session.execute(sa.select(Outlet.id, Outlet.name).order_by(Outlet.name)).all()
     form.outlet.choices = [everything] + [SelectChoice(str(outlet_id), name) for outlet_id, name in outlets]
@@ -199,6 +203,22 @@ def _filter_choices(form: ProductFilterForm) -> None:
                            + [SelectChoice("to_review", _("Reported, waiting for review"))])
     form.linked.choices = [everything, SelectChoice("yes", _("Linked to a visit")),
                            SelectChoice("no", _("Not linked"))]
+    form.sort.choices = [SelectChoice(key, label) for key, label in _sort_labels().items()]
+
+
+def _sort_labels() -> dict:
+    return {"published": _("Publication date, newest first"), "recorded": _("Recorded, newest first"),
+            "reach": _("Reach, largest first"), "title": _("Title, A to Z")}
+
+
+# The list's sorts, each served by an index in this exact order (app/products/models.py), ties by id.
+SORTS = {
+    "published": (Product.publication_date.desc().nulls_last(), Product.id.desc()),
+    "recorded": (Product.created_at.desc(), Product.id.desc()),
+    "reach": (Product.reach.desc().nulls_last(), Product.id.desc()),
+    "title": (Product.title_folded.asc(), Product.id.asc()),
+}
+DEFAULT_SORT = "published"
 
 
 def _id_or_none(text) -> int | None:
@@ -208,50 +228,123 @@ def _id_or_none(text) -> int | None:
         return None
 
 
-def _filtered_query(form: ProductFilterForm):
-    query = sa.select(Product).join(Outlet, Product.outlet_id == Outlet.id)
+def _search_matches(term: str):
+    """The ids of the products the search finds (a SELECT for `Product.id IN (...)`): the title or
+    the original title, the outlet's name or the URL containing the term, ignoring case and
+    diacritics (app/search.py), or a registration reference containing it.
+
+    A UNION of one SELECT per way of matching, not one OR across joined tables: each part is served
+    by its own index (on PostgreSQL the trigram indexes of the folded columns, in one BitmapOr; the
+    outlets' and the registrations' through products.outlet_id and products.registration_id), where
+    an OR across a join reads every product. References (PD-2026-000042) always hold digits: a term
+    without one (a title, a name) does not scan the registrations for them."""
+    folded = fold(term)
+    parts = [sa.select(Product.id).where(sa.or_(contains(Product.title_folded, folded),
+                                                contains(Product.original_title_folded, folded),
+                                                contains(Product.url_folded, folded))),
+             sa.select(Product.id).where(Product.outlet_id.in_(
+                 sa.select(Outlet.id).where(contains(Outlet.name_folded, folded))))]
+    if any(character.isdigit() for character in term):
+        parts.append(sa.select(Product.id).where(Product.registration_id.in_(
+            sa.select(Registration.id).where(Registration.reference.icontains(term.upper(), autoescape=True)))))
+    return sa.union(*parts)
+
+
+def _search_rank(term: str):
+    """0 for a title (or original title) that is the term, 1 for one that starts with it, 2 for one
+    that contains it, 3 for a match elsewhere (the outlet, the URL, the reference); the chosen
+    sort orders each rank."""
+    folded = fold(term)
+    starts_with = like_pattern(folded)[1:]  # "term%": the contains-pattern without its leading %
+    titles = (Product.title_folded, Product.original_title_folded)
+    return sa.case((sa.or_(*(column == folded for column in titles)), 0),
+                   (sa.or_(*(column.like(starts_with, escape="\\") for column in titles)), 1),
+                   (sa.or_(*(contains(column, folded) for column in titles)), 2), else_=3)
+
+
+def _filters(form: ProductFilterForm) -> list:
+    """The WHERE conditions of the list's filters; none for a form that does not validate. Code
+    filters (country, language, sector, flagged) are `id IN (SELECT product_id ...)`, read once
+    through the code's index, not a subquery per product."""
     if not form.validate():
-        return query
-    if form.q.data:
-        term = form.q.data.strip()
-        query = query.outerjoin(Registration, Product.registration_id == Registration.id).where(sa.or_(
-            Product.title.icontains(term, autoescape=True), Product.original_title.icontains(term, autoescape=True),
-            Outlet.name.icontains(term, autoescape=True), Product.url.icontains(term, autoescape=True),
-            Registration.reference.icontains(term, autoescape=True)))
+        return []
+    conditions = []
+    if form.q.data and form.q.data.strip() and fold(form.q.data):
+        conditions.append(Product.id.in_(_search_matches(form.q.data.strip())))
     if (outlet_id := _id_or_none(form.outlet.data)) is not None:
-        query = query.where(Product.outlet_id == outlet_id)
+        conditions.append(Product.outlet_id == outlet_id)
     for value, model in ((form.country.data, ProductCountry), (form.language.data, ProductLanguage),
                          (form.sector.data, ProductSector)):
         if value:
-            query = query.where(sa.select(model.product_id).where(model.product_id == Product.id,
-                                                                  model.code == value).exists())
+            conditions.append(Product.id.in_(sa.select(model.product_id).where(model.code == value)))
     if form.type.data in ProductType.__members__:
-        query = query.where(Product.type == ProductType[form.type.data])
+        conditions.append(Product.type == ProductType[form.type.data])
     if form.channel.data in Channel.__members__:
-        query = query.where(Product.channel == Channel[form.channel.data])
+        conditions.append(Product.channel == Channel[form.channel.data])
     if form.evaluation.data in Evaluation.__members__:
-        query = query.where(Product.evaluation == Evaluation[form.evaluation.data])
+        conditions.append(Product.evaluation == Evaluation[form.evaluation.data])
     elif form.evaluation.data == "none":
-        query = query.where(Product.evaluation.is_(None))
+        conditions.append(Product.evaluation.is_(None))
     elif form.evaluation.data == "flagged":
-        query = query.where(sa.select(SovereigntyCase.id).where(SovereigntyCase.product_id == Product.id).exists())
+        conditions.append(Product.id.in_(sa.select(SovereigntyCase.product_id)
+                                         .where(SovereigntyCase.product_id.is_not(None))))
     if form.status.data in ProductStatus.__members__:
-        query = query.where(Product.status == ProductStatus[form.status.data])
+        conditions.append(Product.status == ProductStatus[form.status.data])
     elif form.status.data == "to_review":
-        query = query.where(Product.report_state == ReportState.reported)
+        conditions.append(Product.report_state == ReportState.reported)
     if form.linked.data == "yes":
-        query = query.where(Product.registration_id.is_not(None))
+        conditions.append(Product.registration_id.is_not(None))
     elif form.linked.data == "no":
-        query = query.where(Product.registration_id.is_(None))
+        conditions.append(Product.registration_id.is_(None))
     if form.date_from.data:
-        query = query.where(Product.publication_date >= form.date_from.data)
+        conditions.append(Product.publication_date >= form.date_from.data)
     if form.date_to.data:
-        query = query.where(Product.publication_date <= form.date_to.data)
-    return query
+        conditions.append(Product.publication_date <= form.date_to.data)
+    return conditions
 
 
-def _ordered(query):
-    return query.order_by(Product.publication_date.desc().nulls_last(), Product.id.desc())
+def _ordering(form: ProductFilterForm) -> tuple:
+    """The chosen sort; with a search, the rank first (exact title, then prefix, then substring)."""
+    order = SORTS.get(form.sort.data, SORTS[DEFAULT_SORT])
+    term = (form.q.data or "").strip()
+    if term and fold(term) and not form.errors:
+        return (_search_rank(term), *order)
+    return order
+
+
+def _flagged():
+    return sa.select(SovereigntyCase.id).where(SovereigntyCase.product_id == Product.id).exists()
+
+
+class ListPage(Pagination):
+    """One page of a list, from a SELECT of its rows and a SELECT of their count: two statements,
+    whatever the page size and the data (the rows' many-to-one neighbours are joined in the first).
+    The count is its own query (not flask-sqlalchemy's count over the whole SELECT), so it reads
+    only the table and the conditions, none of the rows' joins. A first page shorter than a page
+    is its own count."""
+
+    def __init__(self, rows, count, *, scalars: bool = False):
+        self._rows, self._count, self._scalars = rows, count, scalars
+        number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+        super().__init__(page=number, per_page=current_app.config["PAGE_SIZE"], max_per_page=None,
+                         error_out=False)
+
+    def _query_items(self) -> list:
+        result = db.session.execute(self._rows.limit(self.per_page).offset(self._query_offset))
+        return result.scalars().all() if self._scalars else result.all()
+
+    def _query_count(self) -> int:
+        if self.page == 1 and len(self.items) < self.per_page:
+            return len(self.items)
+        return db.session.scalar(self._count)
+
+
+def _product_page(form: ProductFilterForm) -> ListPage:
+    conditions = _filters(form)
+    rows = (sa.select(Product, _flagged().label("flagged")).where(*conditions)
+            .options(joinedload(Product.outlet), joinedload(Product.registration))
+            .order_by(*_ordering(form)))
+    return ListPage(rows, sa.select(sa.func.count(Product.id)).where(*conditions))
 
 
 @bp.route("/staff/products")
@@ -259,7 +352,7 @@ def _ordered(query):
 def index():
     form = ProductFilterForm(request.args)
     _filter_choices(form)
-    page = paginate(_ordered(_filtered_query(form)).options(*PRODUCT_LOADING))
+    page = _product_page(form)
     to_review = db.session.scalar(sa.select(sa.func.count(Product.id)).where(
         Product.report_state == ReportState.reported))
     export_args = {key: value for key, value in request.args.items() if key not in ("page", "submit") and value}
@@ -272,7 +365,7 @@ def index():
 def export(extension: str):
     form = ProductFilterForm(request.args)
     _filter_choices(form)
-    query = _ordered(_filtered_query(form)).options(*PRODUCT_LOADING)
+    query = sa.select(Product).where(*_filters(form)).order_by(*_ordering(form)).options(*PRODUCT_LOADING)
     products = db.session.scalars(query.limit(exports.MAX_ROWS)).all()
     table = exports.product_table(products)
     stamp = local_today().isoformat()
@@ -510,16 +603,22 @@ def report(registration_id: int):
 @bp.route("/staff/reports/overdue")
 @reviewer_required
 def overdue():
+    """One page of the late reports: the rows, their reminders and the count, three statements
+    (the working days of each row's lateness are counted in Python, for the page's rows only)."""
     today = local_today()
-    rows = service.overdue_reports(today)
-    ids = [registration.id for registration, _due in rows]
+    page = ListPage(service.overdue_reports_query(today).options(joinedload(Registration.outlet)),
+                    service.overdue_count_query(today), scalars=True)
+    rows = [(registration, service.report_due_date(registration)) for registration in page.items]
     reminders: dict[int, list[PostVisitReminder]] = {}
-    for reminder in db.session.scalars(sa.select(PostVisitReminder).where(
-            PostVisitReminder.registration_id.in_(ids)).order_by(PostVisitReminder.sent_at)):
-        reminders.setdefault(reminder.registration_id, []).append(reminder)
+    if rows:
+        for reminder in db.session.scalars(sa.select(PostVisitReminder).where(
+                PostVisitReminder.registration_id.in_([registration.id for registration, _due in rows]))
+                .order_by(PostVisitReminder.sent_at)):
+            reminders.setdefault(reminder.registration_id, []).append(reminder)
     calendar = service.working_calendar()
     lateness = {registration.id: calendar.working_days_between(due, today) for registration, due in rows}
-    return render_template("products/overdue.html", rows=rows, reminders=reminders, lateness=lateness, today=today)
+    return render_template("products/overdue.html", page=page, rows=rows, reminders=reminders, lateness=lateness,
+                           today=today)
 
 
 # --- sovereignty cases ------------------------------------------------------------------------
@@ -537,10 +636,10 @@ def _case_data(form: CaseForm) -> service.CaseData:
 @reviewer_required
 def cases():
     show = request.args.get("show", "open")
-    query = sa.select(SovereigntyCase).options(selectinload(SovereigntyCase.product))
-    if show != "all":
-        query = query.where(SovereigntyCase.status != CaseStatus.handled)
-    page = paginate(query.order_by(SovereigntyCase.detected_on.desc(), SovereigntyCase.id.desc()))
+    conditions = [] if show == "all" else [SovereigntyCase.status != CaseStatus.handled]
+    page = ListPage(sa.select(SovereigntyCase).where(*conditions).options(joinedload(SovereigntyCase.product))
+                    .order_by(SovereigntyCase.detected_on.desc(), SovereigntyCase.id.desc()),
+                    sa.select(sa.func.count(SovereigntyCase.id)).where(*conditions), scalars=True)
     return render_template("products/cases.html", page=page, show=show)
 
 

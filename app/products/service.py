@@ -509,13 +509,60 @@ def _ended_without_report(today: date, since: date | None = None):
     return query.order_by(Registration.end_date, Registration.id)
 
 
+# How far back from today `late_end_cutoff` looks for the last late end date: more than any run of
+# days off (Tết with its weekends is about ten) on top of the report's working days.
+_CUTOFF_SEARCH_DAYS = 400
+
+
+def late_end_cutoff(today: date) -> date | None:
+    """The last programme end date whose post-visit report is late on `today`: a report is late
+    exactly when the programme ended on or before this day. None when no end date can be late.
+
+    Why this works: the report is due N working days after the end (`report_due_date`), and adding
+    working days never goes backwards (a later end date has the same or a later due date), so the
+    end dates whose due date is before today are all those up to one cutoff. And the due date is
+    at least N calendar days after the end, so the search starts at today - N - 1 and walks back
+    over the days off. This keeps the working-day arithmetic in Python (one calendar, the one the
+    reminders use) while the list is a plain `end_date <= cutoff` in SQL, paginated and counted
+    there, not 40,000 registrations loaded to be tested one by one."""
+    days = authority_profile().post_visit_report_working_days
+    calendar = working_calendar()
+    end = today - timedelta(days=days + 1)
+    for _step in range(_CUTOFF_SEARCH_DAYS):
+        try:
+            if calendar.add_working_days(end, days) < today:
+                return end
+        except ValueError:  # a year the calendar does not cover
+            return None
+        end -= timedelta(days=1)
+    return None
+
+
+def overdue_reports_query(today: date | None = None):
+    """The registrations whose post-visit report is late, the longest overdue first (a SELECT)."""
+    today = today or local_today()
+    cutoff = late_end_cutoff(today)
+    query = _ended_without_report(today)
+    return query.where(Registration.end_date <= cutoff) if cutoff is not None else query.where(sa.false())
+
+
+def overdue_count_query(today: date | None = None):
+    """SELECT count(*) of `overdue_reports_query`."""
+    query = overdue_reports_query(today).order_by(None).with_only_columns(Registration.id)
+    return sa.select(sa.func.count()).select_from(query.subquery())
+
+
+def overdue_count(today: date | None = None) -> int:
+    """How many post-visit reports are late (one COUNT, for the menu's and the list's totals)."""
+    return db.session.scalar(overdue_count_query(today))
+
+
 def overdue_reports(today: date | None = None) -> list[tuple[Registration, date]]:
     """(registration, due date) of visits whose report is late, the longest overdue first."""
-    today = today or local_today()
     rows = []
-    for registration in db.session.scalars(_ended_without_report(today)):
+    for registration in db.session.scalars(overdue_reports_query(today)):
         due = report_due_date(registration)
-        if due is not None and due < today:
+        if due is not None:
             rows.append((registration, due))
     return rows
 

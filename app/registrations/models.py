@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, enum_column, utcnow
 from app.extensions import db
+from app.search import FOLDED_MAX, keep_folded, trigram_index
 
 
 class RegistrationKind(enum.Enum):
@@ -72,6 +73,8 @@ registration_crew = sa.Table(
     db.metadata,
     sa.Column("registration_id", sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("crew_member_id", sa.ForeignKey("crew_members.id", ondelete="RESTRICT"), primary_key=True),
+    # The search by crew name and the nationality filter go from the member to their registrations.
+    sa.Index("ix_registration_crew_crew_member_id", "crew_member_id"),
 )
 
 
@@ -86,6 +89,13 @@ class ReferenceCounter(db.Model):
 
 class Registration(db.Model):
     __tablename__ = "registrations"
+    __table_args__ = (
+        # The staff queue: open ones by deadline, and its other sorts (app/registrations/queue.py).
+        sa.Index("ix_registrations_status_due_date", "status", "due_date"),
+        sa.Index("ix_registrations_submitted_at", "submitted_at"),
+        sa.Index("ix_registrations_start_date", "start_date"),
+        trigram_index("ix_registrations_reference_trgm", "reference"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
@@ -220,13 +230,15 @@ class Registration(db.Model):
 
 class ItineraryItem(db.Model):
     __tablename__ = "itinerary_items"
+    __table_args__ = (trigram_index("ix_itinerary_items_place_text_folded_trgm", "place_text_folded"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     day: Mapped[Optional[date]]
-    place_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("places.id", ondelete="RESTRICT"))
+    place_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("places.id", ondelete="RESTRICT"), index=True)
     place_text: Mapped[Optional[str]] = mapped_column(sa.String(200))  # a place not in the list
+    place_text_folded: Mapped[Optional[str]] = mapped_column(sa.String(FOLDED_MAX))  # for search
     host_organisation: Mapped[str] = mapped_column(sa.String(200), default="")
     activity: Mapped[str] = mapped_column(sa.Text, default="")
     interviewees: Mapped[str] = mapped_column(sa.Text, default="")
@@ -337,3 +349,6 @@ class Consultation(db.Model):
     registration: Mapped[Registration] = relationship(back_populates="consultations")
     consulted_body = relationship("ConsultedBodyEntry")
     letter_document = relationship("IssuedDocument", foreign_keys=[letter_document_id])
+
+
+keep_folded(ItineraryItem, "place_text_folded", "place_text")

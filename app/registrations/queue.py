@@ -18,6 +18,7 @@ from app.pagination import paginate
 from app.places.models import Place
 from app.privacy.crypto import normalise_passport_number, passport_search_hash
 from app.registrations import bp, service
+from app.search import contains, fold, like_pattern
 from app.registrations.forms import BulkAssignForm, DeleteFilterForm, QueueFilterForm, SaveFilterForm
 from app.registrations.labels import KIND_LABELS, STATUS_LABELS
 from app.registrations.models import (ItineraryItem, OPEN_STATUSES, Registration, RegistrationKind, Status,
@@ -67,17 +68,15 @@ def _queue_page(args: MultiDict, status: int = 200, *, bulk_form: BulkAssignForm
     if not form.status.data:
         form.status.data = DEFAULT_STATUS
     today = service.local_today()
-    border_exists = (sa.select(ItineraryItem.id).join(Place, ItineraryItem.place_id == Place.id)
-                     .where(ItineraryItem.registration_id == Registration.id, Place.border_area.is_(True))
-                     .exists())
+    # No join: the count of the pagination reads registrations alone; the outlets of the page's
+    # rows come with the page (registration_loading).
     query = (sa.select(Registration)
-             .join(Outlet, Registration.outlet_id == Outlet.id)
              .options(*worklist.registration_loading())
              .where(Registration.status != Status.draft))
     # The status applies even when another filter is mistyped: closed dossiers stay one choice away.
     query = _apply_status(query, form.status.data)
     if form.validate():
-        query = _apply_filters(query, form, today, border_exists)
+        query = _apply_filters(query, form, today)
     sort = form.sort.data if form.sort.data in SORTS else "due"
     query = query.order_by(*SORTS[sort])
     page = paginate(query)
@@ -176,36 +175,57 @@ def _references(registrations) -> str:
     return ", ".join(registration.reference for registration in registrations)
 
 
-def _apply_filters(query, form: QueueFilterForm, today, border_exists):
-    if form.q.data:
-        term = form.q.data.strip()
-        crew_match = (sa.select(registration_crew.c.registration_id)
-                      .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id)
-                      .where(registration_crew.c.registration_id == Registration.id,
-                             CrewMember.full_name.icontains(term, autoescape=True)).exists())
-        matches = [Registration.reference.icontains(term, autoescape=True),
-                   Outlet.name.icontains(term, autoescape=True), crew_match]
-        if normalise_passport_number(term):
-            # Passport numbers are encrypted: the exact number is found by its keyed hash (an index).
-            matches.append(Registration.id.in_(
-                sa.select(registration_crew.c.registration_id)
-                .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id)
-                .where(CrewMember.passport_number_hash == passport_search_hash(term))))
-        query = query.where(sa.or_(*matches))
+def _registrations_of_crew(*conditions):
+    """Ids of the registrations naming a crew member who meets `conditions` (an IN-subquery: the
+    small crew table is searched once, then its registrations by the index on crew_member_id,
+    instead of one correlated subquery per registration)."""
+    return (sa.select(registration_crew.c.registration_id)
+            .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id).where(*conditions))
+
+
+def _registrations_visiting(*place_conditions):
+    return (sa.select(ItineraryItem.registration_id)
+            .join(Place, ItineraryItem.place_id == Place.id).where(*place_conditions))
+
+
+def search_conditions(term: str) -> tuple[list, sa.ColumnElement]:
+    """What "search" matches in the queue, ignoring case and diacritics (app/search.py): the
+    reference, the outlet's name, a crew member's name, a place of the programme (from the list,
+    or typed in), and the exact passport number. Returns (the conditions, a rank: 0 for the exact
+    reference, 1 for a reference containing the term, 2 for the rest)."""
+    folded = fold(term)
+    reference_like = Registration.reference.like(like_pattern(term).upper(), escape="\\")
+    matches = [
+        reference_like,
+        Registration.outlet_id.in_(sa.select(Outlet.id).where(contains(Outlet.name_folded, term))),
+        Registration.id.in_(_registrations_of_crew(contains(CrewMember.full_name_folded, term))),
+        Registration.id.in_(_registrations_visiting(contains(Place.name_folded, term))),
+        Registration.id.in_(sa.select(ItineraryItem.registration_id)
+                            .where(contains(ItineraryItem.place_text_folded, term))),
+    ]
+    if normalise_passport_number(term):
+        # Passport numbers are encrypted: the exact number is found by its keyed hash (an index).
+        matches.append(Registration.id.in_(
+            _registrations_of_crew(CrewMember.passport_number_hash == passport_search_hash(term))))
+    rank = sa.case((Registration.reference == folded.upper(), 0), (reference_like, 1), else_=2)
+    return matches, rank
+
+
+def _apply_filters(query, form: QueueFilterForm, today):
+    """The filters, each an indexed condition on registrations or an IN-subquery on a small table."""
+    if form.q.data and fold(form.q.data):
+        matches, rank = search_conditions(form.q.data)
+        query = query.where(sa.or_(*matches)).order_by(rank)
     if form.kind.data in RegistrationKind.__members__:
         query = query.where(Registration.kind == RegistrationKind[form.kind.data])
     if form.nationality.data:
-        query = query.where(
-            sa.select(registration_crew.c.registration_id)
-            .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id)
-            .where(registration_crew.c.registration_id == Registration.id,
-                   CrewMember.nationality == form.nationality.data).exists())
+        query = query.where(Registration.id.in_(_registrations_of_crew(CrewMember.nationality == form.nationality.data)))
     if form.date_from.data:
         query = query.where(Registration.end_date >= form.date_from.data)
     if form.date_to.data:
         query = query.where(Registration.start_date <= form.date_to.data)
     if form.border.data:
-        query = query.where(border_exists)
+        query = query.where(Registration.id.in_(_registrations_visiting(Place.border_area.is_(True))))
     if form.mine.data:
         query = query.where(Registration.assigned_officer_id == current_user.id)
     if form.due.data == "overdue":

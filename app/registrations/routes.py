@@ -32,7 +32,8 @@ from app.registrations.forms import (AssignForm, AttachmentForm, DuplicateForm, 
                                      RegistrationForm, RequestInfoForm, ReturnForm, RevokeForm, SimpleActionForm,
                                      StaffMessageForm)
 from app.registrations.labels import CORRESPONDENT_NEXT_STEP
-from app.registrations.models import Attachment, AttachmentKind, Proposal, Registration, RegistrationKind, Status
+from app.registrations.models import (Attachment, AttachmentKind, ItineraryItem, Proposal, Registration,
+                                      RegistrationKind, Status)
 from app.registrations.permissions import allowed_actions, can_view
 from app.database import slow_work, writes
 from app.privacy import access as privacy_access
@@ -52,7 +53,9 @@ INTERNAL_EVENTS = {"registration.assign", "registration.consultation_requested",
 
 def _load(registration_id: int) -> Registration:
     """The registration, or 404 for anyone who may not see it (another outlet does not learn it exists)."""
-    registration = db.session.get(Registration, registration_id)
+    # The places of the programme with it: one statement, not one per day of the itinerary.
+    registration = db.session.get(Registration, registration_id,
+                                  options=[selectinload(Registration.itinerary).selectinload(ItineraryItem.place)])
     if registration is None or not can_view(current_user, registration):
         abort(404)
     return registration

@@ -28,17 +28,31 @@ Key directory (`KeyRing.from_directory`, `generate_key`):
     <kid>.pem       a PKCS#8 Ed25519 private key, mode 0600 (signs if current, else only verifies)
     <kid>.pub.pem   a retired key whose private half was destroyed (SubjectPublicKeyInfo); verifies
     current         the key id that signs new tokens; without it, the newest private key signs
+    .key-lock       taken (flock) while a key is made, so that servers sharing the folder never race
+
+Several servers (DESIGN: one PostgreSQL, several app hosts) share one key directory, named by
+PERMIT_KEYS_DIR on each (a folder every host mounts). Two things make that safe. `ensure_key()`
+makes the first key under an exclusive lock, so two servers issuing their first permit at the same
+moment end with one key, not two. And the ring `from_directory()` returns follows the folder: at
+most every RECHECK_SECONDS it compares the folder's stamp (its mtime and inode, and the `current`
+file's) and reloads when another process added, rotated or restored a key, so every server signs
+with the same current key and publishes every key in the key set a checkpoint downloads.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import struct
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -63,6 +77,14 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{%d}" % TOKEN_LENGTH, re.ASCII)
 _PRIVATE_SUFFIX = ".pem"
 _PUBLIC_SUFFIX = ".pub.pem"
 _CURRENT_FILE = "current"
+# Backups leave out files named `.key-...` (half-written keys), so the lock never enters an archive.
+_LOCK_FILE = ".key-lock"
+# How often a loaded ring looks at its folder again: two stat() calls and a listing, at most once a
+# second per process, so a rotation on another host is followed within about a second (plus the
+# NFS attribute cache, if the folder is mounted from a file server) at no measurable cost per scan.
+RECHECK_SECONDS = 1.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,9 +127,17 @@ class KeyRing:
     # --- loading -------------------------------------------------------------
 
     @classmethod
-    def from_directory(cls, directory: str | os.PathLike) -> "KeyRing":
-        """Load `<kid>.pem` private keys, `<kid>.pub.pem` public keys and the `current` pointer."""
-        directory = Path(directory)
+    def from_directory(cls, directory: str | os.PathLike) -> "DirectoryKeyRing":
+        """Load `<kid>.pem` private keys, `<kid>.pub.pem` public keys and the `current` pointer.
+
+        The ring keeps following the folder (DirectoryKeyRing): keys another process adds later are
+        picked up without a restart."""
+        return DirectoryKeyRing(directory)
+
+    @staticmethod
+    def _read_directory(directory: Path) -> tuple[dict[str, Ed25519PublicKey],
+                                                  tuple[str, Ed25519PrivateKey] | None]:
+        """The verifying keys and the signing key (None for a verify-only folder) of a key folder."""
         private_keys: dict[str, Ed25519PrivateKey] = {}
         public_keys: dict[str, Ed25519PublicKey] = {}
         newest: dict[str, float] = {}
@@ -132,7 +162,7 @@ class KeyRing:
         if not verify_keys:
             raise ValueError(f"no permit signing keys in {directory}: create one with generate_key()")
         signing_key = (current, private_keys[current]) if current else None
-        return cls(verify_keys, signing_key)
+        return verify_keys, signing_key
 
     @classmethod
     def from_key_set(cls, key_set: Mapping) -> "KeyRing":
@@ -246,6 +276,92 @@ class KeyRing:
                          for kid in sorted(self._verify_keys)]}
 
 
+class DirectoryKeyRing(KeyRing):
+    """A key ring read from a key directory that follows it: a key made, rotated or restored by
+    another process (another server sharing PERMIT_KEYS_DIR, `flask permits rotate-key`, a backup
+    restore) is used here within RECHECK_SECONDS, without a restart.
+
+    Choice: a stamp of the folder checked at most once a second rather than a reload per use (a
+    scan would read and parse every key file) or a reload only when a token fails to verify (the key
+    set a checkpoint downloads, and the key that signs, would stay stale until then). A folder that
+    cannot be read for a moment (a restore swapping it, a file server hiccup) keeps the keys already
+    loaded, logged, rather than failing every scan.
+    """
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self._refresh_lock = threading.Lock()
+        self._stamp = _directory_stamp(self.directory)
+        super().__init__(*KeyRing._read_directory(self.directory))
+        self._checked_at = time.monotonic()
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Reload if the folder changed since it was read (looked at once per RECHECK_SECONDS)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < RECHECK_SECONDS:
+            return
+        with self._refresh_lock:
+            if not force and now - self._checked_at < RECHECK_SECONDS:
+                return  # another thread just looked
+            self._checked_at = now
+            try:
+                stamp = _directory_stamp(self.directory)
+                if stamp == self._stamp and not force:
+                    return
+                # Stamp first, then read: a change during the read is seen at the next check.
+                verify_keys, signing_key = KeyRing._read_directory(self.directory)
+                KeyRing.__init__(self, verify_keys, signing_key)
+                self._stamp = stamp
+            except (OSError, ValueError) as error:
+                log.warning("permit keys: %s could not be read again, keeping the keys loaded: %s",
+                            self.directory, error)
+
+    @property
+    def current_key_id(self) -> str | None:
+        self.refresh()
+        return super().current_key_id
+
+    @property
+    def key_ids(self) -> list[str]:
+        self.refresh()
+        return super().key_ids
+
+    def sign(self, permit_id: int, valid_from: date, valid_until: date) -> str:
+        self.refresh()
+        return super().sign(permit_id, valid_from, valid_until)
+
+    def verify(self, token: object) -> TokenClaims | None:
+        self.refresh()
+        return super().verify(token)
+
+    def sign_envelope(self, document: Mapping) -> dict:
+        self.refresh()
+        return super().sign_envelope(document)
+
+    def open_envelope(self, envelope: object) -> dict | None:
+        self.refresh()
+        return super().open_envelope(envelope)
+
+    def public_key_set(self) -> dict:
+        self.refresh()
+        return super().public_key_set()
+
+
+def _directory_stamp(directory: Path) -> tuple:
+    """What changes when a key file or `current` is added, replaced or removed, or the folder is
+    swapped (a restore): the folder's identity and mtime, its file names (an mtime alone has the
+    coarse resolution of the kernel's clock, a few milliseconds), and the `current` file's inode and
+    mtime (it is replaced by a rename, or edited in place by hand)."""
+    folder = os.stat(directory)
+    names = tuple(sorted(name for name in os.listdir(directory) if name.endswith(_PRIVATE_SUFFIX)))
+    try:
+        current = os.stat(directory / _CURRENT_FILE)
+        current_stamp = (current.st_mtime_ns, current.st_ino, current.st_size)
+    except FileNotFoundError:
+        current_stamp = None
+    return folder.st_dev, folder.st_ino, folder.st_mtime_ns, names, current_stamp
+
+
 def verify_with_key_set(token: object, key_set: Mapping) -> TokenClaims | None:
     """Verify with nothing but a published key set (an offline checker, `flask permits verify`).
 
@@ -254,13 +370,54 @@ def verify_with_key_set(token: object, key_set: Mapping) -> TokenClaims | None:
     return KeyRing.from_key_set(key_set).verify(token)
 
 
+def ensure_key(directory: str | os.PathLike) -> str:
+    """The current key id of `directory`, making the first key if it holds none.
+
+    Safe when several servers (or workers) sharing the folder issue their first permit at once:
+    the check and the creation happen under the folder's exclusive lock, so exactly one key is made
+    and every caller gets its id.
+    """
+    directory = Path(directory)
+    with _locked(directory):
+        if not _has_keys(directory):
+            return _generate_key_locked(directory)
+    return KeyRing.from_directory(directory).current_key_id
+
+
 def generate_key(directory: str | os.PathLike) -> str:
     """Create a new private key in `directory` (mode 0600) and make it current; returns its key id.
 
-    Older keys stay where they are and keep verifying the tokens they signed.
+    Older keys stay where they are and keep verifying the tokens they signed. Made under the
+    folder's lock (see ensure_key), so two rotations at once leave `current` naming one of the two
+    new keys, each complete on disk.
     """
     directory = Path(directory)
+    with _locked(directory):
+        return _generate_key_locked(directory)
+
+
+def _has_keys(directory: Path) -> bool:
+    return any(path.name.endswith(_PRIVATE_SUFFIX) for path in directory.iterdir())
+
+
+@contextlib.contextmanager
+def _locked(directory: Path):
+    """An exclusive flock on `<directory>/.key-lock`, held while a key is made.
+
+    flock() is honoured between processes on one host and, on Linux, on NFS (the kernel maps it
+    to an NFS byte-range lock): what a key folder shared by several servers needs. The file stays
+    (removing it would let a third process lock a new file while the second holds the old one).
+    """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(directory / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _generate_key_locked(directory: Path) -> str:
     while True:
         private_key = Ed25519PrivateKey.generate()
         kid = key_id_for(private_key.public_key())

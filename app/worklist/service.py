@@ -7,12 +7,13 @@ computed at most once per request (cached on `flask.g`) and only for officers an
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import g, has_request_context, url_for
+from flask import current_app, g, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -375,26 +376,58 @@ def _count(query) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
 
 
+# The counts that are the same for every user, kept per process for WORKLIST_SHARED_COUNT_SECONDS.
+# Choice: the late post-visit reports are an anti-join of every visit in force with the products
+# (about 50 ms at 100,000 registrations on SQLite), too dear for a badge on every staff page, and a
+# badge a minute behind is harmless: the worklist and the overdue page themselves count afresh. A
+# column kept up to date on registrations would be exact, at the price of a write on every product
+# change; not worth it for a menu. {(app, key, day): (expires at, value)}
+_shared_counts: dict[tuple[int, str, date], tuple[float, int]] = {}
+
+
+def _shared_count(key: str, today: date, count) -> int:
+    seconds = current_app.config.get("WORKLIST_SHARED_COUNT_SECONDS", 60)
+    if not seconds:
+        return count()
+    cache_key, now = (id(current_app._get_current_object()), key, today), time.time()
+    cached = _shared_counts.get(cache_key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    value = count()
+    if len(_shared_counts) > 64:  # yesterday's entries, other test apps
+        _shared_counts.clear()
+    _shared_counts[cache_key] = (now + seconds, value)
+    return value
+
+
 def counts_for(user: User) -> Counts:
-    """The number of rows of each worklist section, by COUNT queries (one per section)."""
+    """The number of rows of each worklist section. The registration sections are counted in one
+    pass over the open dossiers (every section's condition is a subset of them, and the status index
+    finds them), not one COUNT each: the menu shows these on every staff page."""
     if not may_have_worklist(user):
         raise WorklistError(_l("Only officers and leaders have a worklist."))
     today = local_today()
-    registrations = sa.select(Registration.id)
-    counted = {
-        "proposals": lambda: _count(registrations.where(*_proposals_where())),
-        "returned": lambda: _count(registrations.where(*_returned_where(user))),
-        "unassigned": lambda: _count(registrations.where(*_unassigned_where())),
-        "assigned": lambda: _count(registrations.where(*_assigned_where(user))),
-        "overdue": lambda: _count(registrations.where(*_overdue_where(today))),
-        "due_soon": lambda: _count(registrations.where(*_due_soon_where(today))),
+    registration_sections = {
+        "proposals": _proposals_where(), "returned": _returned_where(user), "unassigned": _unassigned_where(),
+        "assigned": _assigned_where(user), "overdue": _overdue_where(today), "due_soon": _due_soon_where(today),
+    }
+    wanted = _section_order(user)
+    sums = [sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*registration_sections[key]), 1), else_=0)), 0).label(key)
+            for key in wanted if key in registration_sections]
+    counted = {}
+    if sums:
+        row = db.session.execute(sa.select(*sums).where(Registration.status.in_(OPEN_STATUSES))).one()
+        counted.update(row._asdict())
+    others = {
         "consultations": lambda: _count(sa.select(Consultation.id).join(
             Registration, Consultation.registration_id == Registration.id).where(*_consultations_where(user))),
         # The products service decides what is overdue (its deadline is counted per row in working days).
-        "reports": lambda: len(product_service.overdue_reports(today)),
-        "products": lambda: _count(sa.select(Product.id).where(*_products_where())),
+        "reports": lambda: _shared_count("reports", today, lambda: product_service.overdue_count(today)),
+        "products": lambda: _shared_count("products", today,
+                                          lambda: _count(sa.select(Product.id).where(*_products_where()))),
     }
-    return Counts({key: counted[key]() for key in _section_order(user)})
+    counted.update({key: others[key]() for key in wanted if key in others})
+    return Counts({key: int(counted[key]) for key in wanted})
 
 
 def counts_for_page() -> Counts | None:
