@@ -12,13 +12,12 @@ from flask_wtf.file import FileField
 from wtforms import (DateField, Field, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from markupsafe import Markup, escape
-from wtforms.widgets import CheckboxInput, ListWidget, Select, TextInput, html_params
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.countries import collation_key
 from app.countries import country_choices as countries_named_in
 from app.reference.service import spearhead_sectors
-from app.forms import Form, VersionField
+from app.forms import Form, QuickSelect, VersionField
 from app.i18n import day
 from app.outlets.forms import country_choices, enum_choices
 from app.products.labels import (CASE_STATUS_LABELS, CHANNEL_LABELS, COMMON_LANGUAGES, COOPERATION_LABELS,
@@ -367,28 +366,6 @@ class CaseForm(Form):
     def fill_choices(self) -> None:
         self.country.choices = country_choices()
         self.status.choices = enum_choices(CaseStatus, CASE_STATUS_LABELS)
-
-
-class QuickSelect(Select):
-    """A <select> whose options are one string join, not an option widget (and its html_params)
-    each: the products list's filters offer about 900 options (every outlet, country and language),
-    and WTForms' per-option rendering was half the page's CPU. The same markup as WTForms' Select
-    (`selected` on the chosen one, then the value; the label, or the value, escaped); no optgroups."""
-
-    def __call__(self, field, **kwargs):
-        kwargs.setdefault("id", field.id)
-        flags = getattr(field, "flags", {})
-        for name in self.validation_attrs:
-            if name not in kwargs and getattr(flags, name, False):
-                kwargs[name] = getattr(flags, name)
-        chosen = "" if field.data is None else str(field.data)
-        parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        for choice in field.choices:
-            value = str(choice.value)
-            parts.append(f'<option {"selected " if value == chosen else ""}value="{escape(value)}">'
-                         f"{escape(choice.label or choice.value)}</option>")
-        parts.append("</select>")
-        return Markup("".join(parts))
 
 
 class ProductFilterForm(Form):

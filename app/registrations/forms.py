@@ -8,7 +8,7 @@ from wtforms import (BooleanField, DateField, FieldList, FormField, RadioField,
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import MAX_INTEGER, Form, SubForm, VersionField
+from app.forms import MAX_INTEGER, Form, QuickSelect, SubForm, VersionField
 from app.outlets.forms import enum_choices
 from app.registrations.labels import ATTACHMENT_KIND_NAMES, OPINION_LABELS, PROPOSAL_LABELS
 from app.registrations.models import AttachmentKind, Opinion, Proposal
@@ -316,7 +316,7 @@ class QueueFilterForm(Form):
                     description=_l("Reference, outlet, crew member's name or passport number"))
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
     kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False)
-    nationality = SelectField(_l("Nationality"), validators=[Optional()], validate_choice=False)
+    nationality = SelectField(_l("Nationality"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
     date_from = DateField(_l("Programme from"), validators=[Optional()])
     date_to = DateField(_l("Programme to"), validators=[Optional()])
     border = BooleanField(_l("Border areas only"))

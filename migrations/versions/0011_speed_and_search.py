@@ -31,7 +31,8 @@ FOLDED = (
 PLAIN_INDEXES = (
     ("ix_registration_crew_crew_member_id", "registration_crew", ["crew_member_id"]),
     ("ix_itinerary_items_place_id", "itinerary_items", ["place_id"]),
-    ("ix_registrations_status_due_date", "registrations", ["status", "due_date"]),
+    ("ix_registrations_status_due_date", "registrations",
+     ["status", "due_date", "assigned_officer_id", "proposed_decision", "returned_at"]),
     ("ix_registrations_submitted_at", "registrations", ["submitted_at"]),
     ("ix_registrations_start_date", "registrations", ["start_date"]),
     ("ix_products_title_order", "products", ["title_folded", "id"]),
