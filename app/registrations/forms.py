@@ -313,16 +313,16 @@ class QueueFilterForm(Form):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    description=_l("Reference, outlet, crew member's name or passport number"))
-    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
-    kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False)
+                    description=_l("Reference, outlet, crew member's name, place or passport number; accents and capitals do not matter"))
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
     nationality = SelectField(_l("Nationality"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
     date_from = DateField(_l("Programme from"), validators=[Optional()])
     date_to = DateField(_l("Programme to"), validators=[Optional()])
     border = BooleanField(_l("Border areas only"))
     mine = BooleanField(_l("Assigned to me"))
-    due = SelectField(_l("Deadline"), validators=[Optional()], validate_choice=False)
-    sort = SelectField(_l("Sort by"), validators=[Optional()], validate_choice=False)
+    due = SelectField(_l("Deadline"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
+    sort = SelectField(_l("Sort by"), validators=[Optional()], validate_choice=False, widget=QuickSelect())
     submit = SubmitField(_l("Filter"))
 
 
