@@ -96,7 +96,8 @@ class Registration(db.Model):
         sa.Index("ix_registrations_status_due_date", "status", "due_date", "assigned_officer_id",
                  "proposed_decision", "returned_at"),
         sa.Index("ix_registrations_submitted_at", "submitted_at"),
-        sa.Index("ix_registrations_start_date", "start_date"),
+        # The programme-dates filter, read from the index alone (and sorted by deadline).
+        sa.Index("ix_registrations_start_date", "start_date", "end_date", "status", "due_date"),
         trigram_index("ix_registrations_reference_trgm", "reference"),
     )
 

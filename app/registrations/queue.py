@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from app.auth.models import User
 from app.extensions import db
 from app.outlets.models import CrewMember, Outlet
-from app.pagination import paginate
+from app.pagination import IdsFirstPage
 from app.places.models import Place
 from app.privacy.crypto import normalise_passport_number, passport_search_hash
 from app.registrations import bp, service
@@ -68,18 +68,16 @@ def _queue_page(args: MultiDict, status: int = 200, *, bulk_form: BulkAssignForm
     if not form.status.data:
         form.status.data = DEFAULT_STATUS
     today = service.local_today()
-    # No join: the count of the pagination reads registrations alone; the outlets of the page's
-    # rows come with the page (registration_loading).
-    query = (sa.select(Registration)
-             .options(*worklist.registration_loading())
-             .where(Registration.status != Status.draft))
+    # The ids first, no join: the sort and the count read registrations' indexes alone; the page's
+    # 25 rows, their outlets and the rest come afterwards (IdsFirstPage, registration_loading).
+    query = sa.select(Registration.id).where(Registration.status != Status.draft)
     # The status applies even when another filter is mistyped: closed dossiers stay one choice away.
     query = _apply_status(query, form.status.data)
     if form.validate():
         query = _apply_filters(query, form, today)
     sort = form.sort.data if form.sort.data in SORTS else "due"
     query = query.order_by(*SORTS[sort])
-    page = paginate(query)
+    page = IdsFirstPage(query, Registration, worklist.registration_loading())
     # Each row's next action reads the itinerary and the consultations loaded with the page.
     rows = [(registration, registration.visits_border_area, worklist.next_action(registration, current_user))
             for registration in page.items]

@@ -34,7 +34,7 @@ PLAIN_INDEXES = (
     ("ix_registrations_status_due_date", "registrations",
      ["status", "due_date", "assigned_officer_id", "proposed_decision", "returned_at"]),
     ("ix_registrations_submitted_at", "registrations", ["submitted_at"]),
-    ("ix_registrations_start_date", "registrations", ["start_date"]),
+    ("ix_registrations_start_date", "registrations", ["start_date", "end_date", "status", "due_date"]),
     ("ix_products_title_order", "products", ["title_folded", "id"]),
 )
 
