@@ -270,6 +270,26 @@ def summary(walls: list[float], cpus: list[float]) -> dict:
             "cpu_best_ms": round(min(cpus) * 1000, 2), "rounds": len(walls)}
 
 
+def time_pages(engine, pages, rounds: int) -> tuple[dict, dict, dict]:
+    """Time `pages` ((key, label, function) each) in interleaved rounds, so that the shared
+    machine's load falls on all of them alike, after a warm-up that counts each one's statements.
+    Returns ({key: statements}, {key: [wall seconds]}, {key: [CPU seconds]})."""
+    statements = {}
+    for key, _label, function in pages:
+        with counting_statements(engine) as sent:
+            function()
+        statements[key] = len(sent)
+    walls = {key: [] for key, _label, _function in pages}
+    cpus = {key: [] for key, _label, _function in pages}
+    for _round in range(rounds):
+        for key, _label, function in pages:
+            wall, cpu = time.perf_counter(), time.process_time()
+            function()
+            walls[key].append(time.perf_counter() - wall)
+            cpus[key].append(time.process_time() - cpu)
+    return statements, walls, cpus
+
+
 def run(url: str | None, arguments, seeded: bool = False) -> dict:
     """Seed `url` (unless `seeded`), time every page in interleaved rounds; returns the figures."""
     app = create_app({"TESTING": True, "SECRET_KEY": secrets.token_hex(16), "SQLALCHEMY_DATABASE_URI": url,
@@ -327,19 +347,7 @@ def run(url: str | None, arguments, seeded: bool = False) -> dict:
               get("/staff/indicators.xlsx", {"kind": "year", "year": 2025})),
              ("report_year", "build_report alone, year 2025", report_alone(year)),
              ("report_quarter", "build_report alone, Q2 2025", report_alone(quarter))]
-    statements = {}
-    for key, _label, function in pages:  # a warm-up that also counts the statements of each
-        with counting_statements(engine) as sent:
-            function()
-        statements[key] = len(sent)
-    walls = {key: [] for key, _label, _function in pages}
-    cpus = {key: [] for key, _label, _function in pages}
-    for _round in range(arguments.rounds):
-        for key, _label, function in pages:
-            wall, cpu = time.perf_counter(), time.process_time()
-            function()
-            walls[key].append(time.perf_counter() - wall)
-            cpus[key].append(time.process_time() - cpu)
+    statements, walls, cpus = time_pages(engine, pages, arguments.rounds)
 
     with app.app_context():
         figures = {}

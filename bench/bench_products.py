@@ -46,8 +46,8 @@ from app import create_app, normalise_database_url  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.products.models import Product  # noqa: E402
 from app.registrations.models import Registration  # noqa: E402
-from bench_dashboard import (add_bare_page, counting_statements, login, seed, summary,  # noqa: E402
-                             throwaway_postgres)
+from bench_dashboard import (add_bare_page, login, seed, summary, throwaway_postgres,  # noqa: E402
+                             time_pages)
 
 # (key, label, path, query): the pages timed, the anchor first.
 PAGES = [
@@ -150,19 +150,7 @@ def run(url: str, arguments, seeded: bool = False) -> dict:
 
     pages = [(key, label, get(path or bare_path, query)) for key, label, path, query in PAGES
              if arguments.only is None or key == "bare_page" or any(word in key for word in arguments.only)]
-    statements = {}
-    for key, _label, function in pages:  # a warm-up that also counts the statements of each
-        with counting_statements(engine) as sent:
-            function()
-        statements[key] = len(sent)
-    walls = {key: [] for key, _label, _function in pages}
-    cpus = {key: [] for key, _label, _function in pages}
-    for _round in range(arguments.rounds):
-        for key, _label, function in pages:
-            wall, cpu = time.perf_counter(), time.process_time()
-            function()
-            walls[key].append(time.perf_counter() - wall)
-            cpus[key].append(time.process_time() - cpu)
+    statements, walls, cpus = time_pages(engine, pages, arguments.rounds)
     with app.app_context():
         engine.dispose()
 
