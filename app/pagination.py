@@ -8,11 +8,36 @@ from app.extensions import db
 MAX_PAGE = 100_000
 
 
+def page_number() -> int:
+    """The page asked for; a silly number (negative, huge, text) gives page 1 or the last page."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+
+
 def paginate(query):
-    """One page of `query`; a silly page number (negative, huge, text) gives page 1 or the last page."""
-    number = request.args.get("page", 1, type=int) or 1
-    number = min(max(number, 1), MAX_PAGE)
-    return db.paginate(query, page=number, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    """One page of `query`."""
+    return db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+
+
+class ListPage(Pagination):
+    """One page of a list, from a SELECT of its rows and a SELECT of their count: two statements,
+    whatever the page size and the data (the rows' many-to-one neighbours are joined in the first).
+    The count is its own query (not flask-sqlalchemy's count over the whole SELECT), so it reads
+    only the table and the conditions, none of the rows' joins. A first page shorter than a page
+    is its own count."""
+
+    def __init__(self, rows, count, *, scalars: bool = False):
+        self._rows, self._count, self._scalars = rows, count, scalars
+        super().__init__(page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=None,
+                         error_out=False)
+
+    def _query_items(self) -> list:
+        result = db.session.execute(self._rows.limit(self.per_page).offset(self._query_offset))
+        return result.scalars().all() if self._scalars else result.all()
+
+    def _query_count(self) -> int:
+        if self.page == 1 and len(self.items) < self.per_page:
+            return len(self.items)
+        return db.session.scalar(self._count)
 
 
 class IdsFirstPage(Pagination):
@@ -24,8 +49,7 @@ class IdsFirstPage(Pagination):
 
     def __init__(self, ids_query, model, options=()):
         self._ids, self._model, self._options = ids_query, model, options
-        number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-        super().__init__(page=number, per_page=current_app.config["PAGE_SIZE"], max_per_page=None,
+        super().__init__(page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=None,
                          error_out=False)
 
     def _query_items(self) -> list:

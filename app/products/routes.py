@@ -7,10 +7,9 @@ then redirect or render. The rules live in service.py.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
@@ -20,7 +19,7 @@ from app.extensions import db
 from app.forms import database_id
 from app.outlets.forms import country_choices
 from app.outlets.models import Outlet
-from app.pagination import MAX_PAGE
+from app.pagination import ListPage
 from app.search import contains, fold, like_pattern
 from app.products import bp, exports, service
 from app.products.forms import (AcceptForm, CaseForm, CorrectionForm, EvaluationForm, EvidenceForm,
@@ -314,29 +313,6 @@ def _ordering(form: ProductFilterForm) -> tuple:
 
 def _flagged():
     return sa.select(SovereigntyCase.id).where(SovereigntyCase.product_id == Product.id).exists()
-
-
-class ListPage(Pagination):
-    """One page of a list, from a SELECT of its rows and a SELECT of their count: two statements,
-    whatever the page size and the data (the rows' many-to-one neighbours are joined in the first).
-    The count is its own query (not flask-sqlalchemy's count over the whole SELECT), so it reads
-    only the table and the conditions, none of the rows' joins. A first page shorter than a page
-    is its own count."""
-
-    def __init__(self, rows, count, *, scalars: bool = False):
-        self._rows, self._count, self._scalars = rows, count, scalars
-        number = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-        super().__init__(page=number, per_page=current_app.config["PAGE_SIZE"], max_per_page=None,
-                         error_out=False)
-
-    def _query_items(self) -> list:
-        result = db.session.execute(self._rows.limit(self.per_page).offset(self._query_offset))
-        return result.scalars().all() if self._scalars else result.all()
-
-    def _query_count(self) -> int:
-        if self.page == 1 and len(self.items) < self.per_page:
-            return len(self.items)
-        return db.session.scalar(self._count)
 
 
 def _product_page(form: ProductFilterForm) -> ListPage:
