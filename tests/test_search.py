@@ -13,7 +13,7 @@ from app.auth.models import Role
 from app.extensions import db as app_db
 from app.outlets.models import CrewMember, Outlet
 from app.places.models import Place
-from app.registrations.models import ItineraryItem, Registration, Status
+from app.registrations.models import ItineraryItem, OPEN_STATUS_SQL, Registration, Status
 from app.search import backfill, fold, like_pattern
 from tests.support import login
 
@@ -180,3 +180,52 @@ def test_the_queue_and_the_dossier_page_cost_the_same_statements_for_few_or_many
     assert many[:len(pages)] == few
     assert many[len(pages):] == few[:3]  # the second page costs what the first does
     assert max(few[:-1]) <= 21 and few[-1] <= 30  # the queue; the dossier page (BEGIN and the menu included)
+
+
+def test_the_default_queue_reads_the_open_dossiers_from_their_own_index(app, staff, db, dossiers):
+    """The queue's default view (open dossiers by deadline) and the menu's overdue count are
+    conditions the partial index ix_registrations_open_due serves: the statuses are written into
+    the SQL (a bound parameter proves nothing to SQLite's planner), and the database's planner
+    can take the index for them (forced: a handful of rows is cheaper to scan, and an index whose
+    condition the query does not imply cannot be used at all: SQLite refuses the statement,
+    PostgreSQL's EXPLAIN names another way). The migration's predicate is the model's."""
+    import importlib
+
+    migration = importlib.import_module("migrations.versions.0012_open_dossiers_index")
+    assert migration.OPEN_STATUS_SQL == OPEN_STATUS_SQL
+    with app.app_context():
+        engine = app_db.engine
+    sent = []
+
+    def keep(_connection, _cursor, statement, parameters, *_args):
+        sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        page = staff.get("/staff/registrations")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+    assert page.status_code == 200
+    first_ids = next((statement, parameters) for statement, parameters in sent
+                     if statement.lstrip().startswith("SELECT registrations.id") and "LIMIT" in statement)
+    overdue = next((statement, parameters) for statement, parameters in sent
+                   if "registrations.due_date <" in statement and "count(" in statement)
+    assert "IN ('submitted', 'in_review', 'needs_info')" in first_ids[0]
+    assert "CASE" not in first_ids[0]  # no "open first" term when every row is open
+    with engine.connect() as connection:
+        open_where = r"WHERE registrations\.status (?:!= \? AND registrations\.status )?IN \('submitted'"
+        for (statement, parameters), where in ((first_ids, open_where),
+                                              (overdue, open_where + r"[^)]*\) AND registrations\.due_date <")):
+            if engine.dialect.name == "sqlite":
+                # Which index SQLite takes for a handful of rows says nothing; INDEXED BY fails
+                # ("no query solution") unless the query's condition implies the index's.
+                forced, replaced = re.subn(r"FROM registrations\s+(?=" + where + ")",
+                                           "FROM registrations INDEXED BY ix_registrations_open_due ", statement, 1)
+                assert replaced == 1, statement
+                plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + forced, parameters))
+            else:
+                for setting in ("enable_seqscan", "enable_bitmapscan"):
+                    connection.exec_driver_sql(f"SET LOCAL {setting} = off")
+                plan = " ".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+            assert "ix_registrations_open_due" in plan, plan

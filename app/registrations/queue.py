@@ -22,7 +22,7 @@ from app.search import contains, fold, like_pattern
 from app.registrations.forms import BulkAssignForm, DeleteFilterForm, QueueFilterForm, SaveFilterForm
 from app.registrations.labels import KIND_LABELS, STATUS_LABELS
 from app.registrations.models import (ItineraryItem, OPEN_STATUSES, Registration, RegistrationKind, Status,
-                                      registration_crew)
+                                      is_open, registration_crew)
 from app.registrations.routes import _reviewers, reviewer_required
 from app.worklist import service as worklist
 
@@ -38,6 +38,7 @@ _OPEN_FIRST = sa.case((Registration.status.in_(OPEN_STATUSES), 0), else_=1)
 
 SORTS = {
     # By deadline, open ones first: the overdue ones (the earliest deadlines) on top, no deadline last.
+    # (Without the open-first term when every row is open: see _sort.)
     "due": (_OPEN_FIRST, Registration.due_date.asc().nulls_last(), Registration.id),
     "submitted": (Registration.submitted_at.desc().nulls_last(), Registration.id.desc()),
     "start": (Registration.start_date.asc().nulls_last(), Registration.id),
@@ -76,10 +77,13 @@ def _queue_page(args: MultiDict, status: int = 200, *, bulk_form: BulkAssignForm
     if form.validate():
         query = _apply_filters(query, form, today)
     sort = form.sort.data if form.sort.data in SORTS else "due"
-    query = query.order_by(*SORTS[sort])
-    page = IdsFirstPage(query, Registration, worklist.registration_loading())
-    # Each row's next action reads the itinerary and the consultations loaded with the page.
-    rows = [(registration, registration.visits_border_area, worklist.next_action(registration, current_user))
+    query = query.order_by(*_sort(sort, form.status.data))
+    page = IdsFirstPage(query, Registration, worklist.registration_loading(itinerary=False))
+    # Each row's next action reads the consultations loaded with the page; whether it visits a
+    # border area comes from one statement for the page's rows.
+    border = worklist.border_area_visits([registration.id for registration in page.items])
+    rows = [(registration, registration.id in border,
+             worklist.next_action(registration, current_user, visits_border_area=registration.id in border))
             for registration in page.items]
     current_filters = worklist.filter_query_string(args)
     bulk_form = bulk_form or BulkAssignForm(formdata=None, filters=current_filters)
@@ -96,12 +100,30 @@ def _officer_choices() -> list[SelectChoice]:
     return [SelectChoice(user.id, user.full_name) for user in _reviewers()]
 
 
+def _only_open(status: str | None) -> bool:
+    """Whether the status filter leaves open dossiers only."""
+    if status in Status.__members__ and status != Status.draft.name:
+        return Status[status] in OPEN_STATUSES
+    if status == ALL_STATUSES:
+        return False
+    return STATUS_GROUPS.get(status, STATUS_GROUPS[DEFAULT_STATUS]) == OPEN_STATUSES
+
+
+def _sort(sort: str, status: str | None) -> tuple:
+    if sort == "due" and _only_open(status):
+        # "Open first" says nothing when all are open, and without it the open dossiers' own index
+        # (ix_registrations_open_due) gives them in deadline order: the page reads 25 entries.
+        return SORTS["due"][1:]
+    return SORTS[sort]
+
+
 def _apply_status(query, status: str | None):
     if status in Status.__members__ and status != Status.draft.name:
         return query.where(Registration.status == Status[status])
     if status == ALL_STATUSES:
         return query
-    return query.where(Registration.status.in_(STATUS_GROUPS.get(status, STATUS_GROUPS[DEFAULT_STATUS])))
+    group = STATUS_GROUPS.get(status, STATUS_GROUPS[DEFAULT_STATUS])
+    return query.where(is_open() if group == OPEN_STATUSES else Registration.status.in_(group))
 
 
 # --- saved filters ------------------------------------------------------------------
