@@ -47,8 +47,10 @@ class IdsFirstPage(Pagination):
     its order. Sorting 80,000 wide registration rows to keep 25 was most of the staff queue's
     time on SQLite; sorting their ids is not."""
 
-    def __init__(self, ids_query, model, options=()):
+    def __init__(self, ids_query, model, options=(), *, count_query=None):
+        """`count_query`: the rows to count when `ids_query` is not a plain SELECT of them."""
         self._ids, self._model, self._options = ids_query, model, options
+        self._count = count_query if count_query is not None else ids_query.order_by(None)
         super().__init__(page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=None,
                          error_out=False)
 
@@ -61,4 +63,4 @@ class IdsFirstPage(Pagination):
         return [by_id[row_id] for row_id in ids if row_id in by_id]
 
     def _query_count(self) -> int:
-        return db.session.scalar(sa.select(sa.func.count()).select_from(self._ids.order_by(None).subquery())) or 0
+        return db.session.scalar(sa.select(sa.func.count()).select_from(self._count.subquery())) or 0

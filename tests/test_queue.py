@@ -81,6 +81,47 @@ def test_the_queue_opens_on_open_dossiers_overdue_first(staff, db, make_registra
     assert approved.reference in one_status and overdue.reference not in one_status
 
 
+def test_all_but_drafts_run_open_ones_by_deadline_then_closed_ones_across_pages(app, staff, db, make_registration):
+    """The "all" view is read as two ordered parts (open, closed) merged: page by page, with a page
+    boundary inside each part and one between them, nothing is repeated or left out."""
+    today = local_today()
+    made = {}
+    for name, status, due in (("open later", Status.in_review, 5), ("open overdue", Status.submitted, -1),
+                              ("open no deadline", Status.needs_info, None), ("closed long ago", Status.approved, -10),
+                              ("closed later", Status.withdrawn, 2), ("open soon", Status.submitted, 1)):
+        registration, _ = make_registration(status)
+        made[name] = _set(db, registration, due_date=None if due is None else today + timedelta(days=due)).reference
+    make_registration(Status.draft)
+    app.config["PAGE_SIZE"] = 2
+    seen = []
+    for number in (1, 2, 3, 4):
+        page = _page(staff, QUEUE + f"?status=all&page={number}")
+        assert "6 registrations" in page
+        seen += list(dict.fromkeys(re.findall(r"PD-\d{4}-\d+", _tbody(page))))
+    assert seen == [made[name] for name in ("open overdue", "open soon", "open later", "open no deadline",
+                                            "closed long ago", "closed later")]
+
+
+def test_the_border_and_nationality_filters_among_open_ones_and_among_all(staff, db, make_registration):
+    """Among the open dossiers these filters are a correlated EXISTS, among all an IN-subquery
+    (app/registrations/queue.py _crew_or_places): the same registrations either way."""
+    open_border, _ = make_registration(Status.submitted, border=True)
+    open_plain, _ = make_registration(Status.in_review)
+    closed_border, _ = make_registration(Status.approved, border=True)
+    for registration in (open_plain, closed_border):
+        db.session.get(Registration, registration.id).crew_members[0].nationality = "JP"
+    db.session.commit()
+
+    def found(query):
+        return set(re.findall(r"PD-\d{4}-\d+", _tbody(_page(staff, QUEUE + "?" + query))))
+
+    assert found("border=y") == {open_border.reference}
+    assert found("status=all&border=y") == {open_border.reference, closed_border.reference}
+    assert found("nationality=JP") == {open_plain.reference}
+    assert found("status=all&nationality=JP") == {open_plain.reference, closed_border.reference}
+    assert found("status=all&nationality=JP&border=y") == {closed_border.reference}
+
+
 def test_the_status_applies_even_when_another_filter_is_mistyped(staff, db, make_registration):
     approved, _ = make_registration(Status.approved)
     open_one, _ = make_registration(Status.submitted)

@@ -86,8 +86,9 @@ registration_crew = sa.Table(
     db.metadata,
     sa.Column("registration_id", sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("crew_member_id", sa.ForeignKey("crew_members.id", ondelete="RESTRICT"), primary_key=True),
-    # The search by crew name and the nationality filter go from the member to their registrations.
-    sa.Index("ix_registration_crew_crew_member_id", "crew_member_id"),
+    # The search by crew name and the nationality filter go from the member to their registrations,
+    # from this index alone (the registration's id in it: PostgreSQL reads no table row).
+    sa.Index("ix_registration_crew_member_registration", "crew_member_id", "registration_id"),
 )
 
 
@@ -249,13 +250,18 @@ class Registration(db.Model):
 
 class ItineraryItem(db.Model):
     __tablename__ = "itinerary_items"
-    __table_args__ = (trigram_index("ix_itinerary_items_place_text_folded_trgm", "place_text_folded"),)
+    __table_args__ = (
+        trigram_index("ix_itinerary_items_place_text_folded_trgm", "place_text_folded"),
+        # The border-area filter and the search by place go from the place to the registrations
+        # visiting it, from this index alone.
+        sa.Index("ix_itinerary_items_place_registration", "place_id", "registration_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     day: Mapped[Optional[date]]
-    place_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("places.id", ondelete="RESTRICT"), index=True)
+    place_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("places.id", ondelete="RESTRICT"))
     place_text: Mapped[Optional[str]] = mapped_column(sa.String(200))  # a place not in the list
     place_text_folded: Mapped[Optional[str]] = mapped_column(sa.String(FOLDED_MAX))  # for search
     host_organisation: Mapped[str] = mapped_column(sa.String(200), default="")

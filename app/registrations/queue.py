@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from app.auth.models import User
 from app.extensions import db
 from app.outlets.models import CrewMember, Outlet
-from app.pagination import IdsFirstPage
+from app.pagination import IdsFirstPage, page_number
 from app.places.models import Place
 from app.privacy.crypto import normalise_passport_number, passport_search_hash
 from app.registrations import bp, service
@@ -75,10 +75,14 @@ def _queue_page(args: MultiDict, status: int = 200, *, bulk_form: BulkAssignForm
     # The status applies even when another filter is mistyped: closed dossiers stay one choice away.
     query = _apply_status(query, form.status.data)
     if form.validate():
-        query = _apply_filters(query, form, today)
+        query = _apply_filters(query, form, today, only_open=_only_open(form.status.data))
     sort = form.sort.data if form.sort.data in SORTS else "due"
-    query = query.order_by(*_sort(sort, form.status.data))
-    page = IdsFirstPage(query, Registration, worklist.registration_loading(itinerary=False))
+    if sort == "due" and form.status.data == ALL_STATUSES and not query._order_by_clauses:
+        page = IdsFirstPage(_open_first(query), Registration, worklist.registration_loading(itinerary=False),
+                            count_query=query)
+    else:
+        page = IdsFirstPage(query.order_by(*_sort(sort, form.status.data)), Registration,
+                            worklist.registration_loading(itinerary=False))
     # Each row's next action reads the consultations loaded with the page; whether it visits a
     # border area comes from one statement for the page's rows.
     border = worklist.border_area_visits([registration.id for registration in page.items])
@@ -110,11 +114,28 @@ def _only_open(status: str | None) -> bool:
 
 
 def _sort(sort: str, status: str | None) -> tuple:
-    if sort == "due" and _only_open(status):
-        # "Open first" says nothing when all are open, and without it the open dossiers' own index
-        # (ix_registrations_open_due) gives them in deadline order: the page reads 25 entries.
+    if sort == "due" and status != ALL_STATUSES:
+        # "Open first" says nothing when all are open, or all closed; without it the open dossiers'
+        # own index (ix_registrations_open_due), or the deadline's, gives them in order: the page
+        # reads 25 entries instead of sorting them all.
         return SORTS["due"][1:]
     return SORTS[sort]
+
+
+def _open_first(query):
+    """All but drafts by deadline, open ones first, as the two ordered parts the indexes give:
+    the open dossiers' first (page × size) by deadline and the closed ones' first (page × size),
+    each read in order from its index and cut, then merged. One ORDER BY CASE over every dossier
+    sorted some 87,000 rows to keep 25 (33 ms on either database at 100,000 registrations)."""
+    reach = page_number() * current_app.config["PAGE_SIZE"]
+    deadline = (Registration.due_date.asc().nulls_last(), Registration.id)
+
+    def part(number, condition):
+        return sa.select(query.where(condition).add_columns(sa.literal(number).label("part"), Registration.due_date)
+                         .order_by(*deadline).limit(reach).subquery())
+
+    both = sa.union_all(part(0, is_open()), part(1, Registration.status.in_(CLOSED_STATUSES))).subquery()
+    return sa.select(both.c.id).order_by(both.c.part, both.c.due_date.asc().nulls_last(), both.c.id)
 
 
 def _apply_status(query, status: str | None):
@@ -237,21 +258,45 @@ def search_conditions(term: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
     return Registration.id.in_(sa.union(*parts)), rank
 
 
-def _apply_filters(query, form: QueueFilterForm, today):
-    """The filters, each an indexed condition on registrations or an IN-subquery on a small table."""
+def _crew_or_places(only_open: bool, ids_of, correlated, *conditions):
+    """A registration naming such a crew member, or visiting such a place. Among the open dossiers
+    (a few thousand, read in deadline order from their own index) a correlated EXISTS per row, which
+    lets the first page stop at its 25th match; among all of them an IN-subquery, which reads the
+    crew or the places once (SQLite at 100,000 registrations: border areas among the open ones
+    25 ms counted with EXISTS, 80 ms with IN; among all, the other way round)."""
+    if only_open:
+        return correlated(*conditions)
+    return Registration.id.in_(ids_of(*conditions))
+
+
+def _crew_exists(*conditions):
+    return (sa.select(1).select_from(registration_crew)
+            .join(CrewMember, CrewMember.id == registration_crew.c.crew_member_id)
+            .where(registration_crew.c.registration_id == Registration.id, *conditions).exists())
+
+
+def _visit_exists(*place_conditions):
+    return (sa.select(1).select_from(ItineraryItem).join(Place, ItineraryItem.place_id == Place.id)
+            .where(ItineraryItem.registration_id == Registration.id, *place_conditions).exists())
+
+
+def _apply_filters(query, form: QueueFilterForm, today, *, only_open: bool = False):
+    """The filters, each an indexed condition on registrations or a subquery on a small table."""
     if form.q.data and fold(form.q.data):
         matches, rank = search_conditions(form.q.data)
         query = query.where(matches).order_by(rank)
     if form.kind.data in RegistrationKind.__members__:
         query = query.where(Registration.kind == RegistrationKind[form.kind.data])
     if form.nationality.data:
-        query = query.where(Registration.id.in_(_registrations_of_crew(CrewMember.nationality == form.nationality.data)))
+        query = query.where(_crew_or_places(only_open, _registrations_of_crew, _crew_exists,
+                                            CrewMember.nationality == form.nationality.data))
     if form.date_from.data:
         query = query.where(Registration.end_date >= form.date_from.data)
     if form.date_to.data:
         query = query.where(Registration.start_date <= form.date_to.data)
     if form.border.data:
-        query = query.where(Registration.id.in_(_registrations_visiting(Place.border_area.is_(True))))
+        query = query.where(_crew_or_places(only_open, _registrations_visiting, _visit_exists,
+                                            Place.border_area.is_(True)))
     if form.mine.data:
         query = query.where(Registration.assigned_officer_id == current_user.id)
     if form.due.data == "overdue":
