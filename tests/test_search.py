@@ -96,6 +96,11 @@ def test_a_reference_is_found_whole_or_in_part_and_comes_first(staff, db, dossie
     assert page.index(first.reference) < page.index(second.reference)  # the exact reference first
     number = first.reference.rsplit("-", 1)[1]
     assert first.reference in _references(staff, number)
+    # Its beginning (read as a range of the reference's index on SQLite), in either case.
+    beginning = first.reference[:-1]
+    found = _references(staff, beginning.lower())
+    assert first.reference in found and all(reference.startswith(beginning) for reference in found - {second.reference})
+    assert _references(staff, "PD-1999-") == set()
 
 
 def test_a_place_typed_in_is_found(staff, db, dossiers):

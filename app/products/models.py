@@ -15,36 +15,11 @@ from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.schema import CreateIndex
 
-from app.db import UTCDateTime, enum_column, utcnow
+from app.db import UTCDateTime, enum_column, sort_index, utcnow
 from app.extensions import db
 from app.search import FOLDED_MAX, keep_folded, trigram_index
-
-# An index marked so in its `info` keeps its NULLS LAST on PostgreSQL only (see `sort_index`).
-SQLITE_NATURAL_NULLS = "sqlite_natural_nulls"
-
-
-def sort_index(name: str, *columns) -> sa.Index:
-    """An index in a list's sort order, e.g. `reach DESC NULLS LAST, id DESC`.
-
-    PostgreSQL puts NULLs first in a descending order unless told, so the index says NULLS LAST,
-    as the ORDER BY does, for the planner to read the page off the index. SQLite cannot write
-    NULLS in an index, and needs not: NULL is its smallest value, so its natural descending order
-    already puts them last (and its planner reads `DESC NULLS LAST` off a plain `DESC` index);
-    the SQLite CREATE INDEX below leaves the words out. Alembic compares both forms as equal."""
-    return sa.Index(name, *columns, info={SQLITE_NATURAL_NULLS: True})
-
-
-@compiles(CreateIndex, "sqlite")
-def _create_index_on_sqlite(element, compiler, **kw):
-    text = compiler.visit_create_index(element, **kw)
-    if element.element.info.get(SQLITE_NATURAL_NULLS):
-        text = text.replace(" NULLS LAST", "").replace(" NULLS FIRST", "")
-    return text
-
 
 class ProductType(enum.Enum):
     article = "article"

@@ -8,7 +8,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import UTCDateTime, enum_column, utcnow
+from app.db import UTCDateTime, enum_column, sort_index, utcnow
 from app.extensions import db
 from app.search import FOLDED_MAX, keep_folded, trigram_index
 
@@ -111,7 +111,6 @@ class Registration(db.Model):
                  "proposed_decision", "returned_at"),
         sa.Index("ix_registrations_open_due", "due_date", "id", sqlite_where=sa.text(OPEN_STATUS_SQL),
                  postgresql_where=sa.text(OPEN_STATUS_SQL)),
-        sa.Index("ix_registrations_submitted_at", "submitted_at"),
         # The programme-dates filter, read from the index alone (and sorted by deadline).
         sa.Index("ix_registrations_start_date", "start_date", "end_date", "status", "due_date"),
         trigram_index("ix_registrations_reference_trgm", "reference"),
@@ -246,6 +245,11 @@ class Registration(db.Model):
     @property
     def visits_border_area(self) -> bool:
         return bool(self.border_places)
+
+
+# The queue's "newest submission" sort in its ORDER BY's exact order (PostgreSQL read a plain
+# submitted_at index backwards as NULLS FIRST, so it sorted every dossier of the "all" view).
+sort_index("ix_registrations_submitted_order", Registration.submitted_at.desc().nulls_last(), Registration.id.desc())
 
 
 class ItineraryItem(db.Model):

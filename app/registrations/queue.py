@@ -2,6 +2,7 @@
 default. Saved filters (kept by app.worklist) and bulk assignment work from it."""
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
@@ -77,7 +78,7 @@ def _queue_page(args: MultiDict, status: int = 200, *, bulk_form: BulkAssignForm
     if form.validate():
         query = _apply_filters(query, form, today, only_open=_only_open(form.status.data))
     sort = form.sort.data if form.sort.data in SORTS else "due"
-    if sort == "due" and form.status.data == ALL_STATUSES and not query._order_by_clauses:
+    if sort == "due" and form.status.data == ALL_STATUSES and not _narrowed(form):
         page = IdsFirstPage(_open_first(query), Registration, worklist.registration_loading(itinerary=False),
                             count_query=query)
     else:
@@ -120,6 +121,13 @@ def _sort(sort: str, status: str | None) -> tuple:
         # reads 25 entries instead of sorting them all.
         return SORTS["due"][1:]
     return SORTS[sort]
+
+
+def _narrowed(form: QueueFilterForm) -> bool:
+    """Whether a filter other than the status (or a search) narrows the queue: then the few rows it
+    keeps are sorted as they are, rather than read in deadline order from an index and tested one by one."""
+    return bool(form.q.data or form.kind.data or form.nationality.data or form.date_from.data or form.date_to.data
+                or form.border.data or form.mine.data or form.due.data)
 
 
 def _open_first(query):
@@ -249,8 +257,8 @@ def search_conditions(term: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
         sa.select(ItineraryItem.registration_id).where(ItineraryItem.place_text_folded > "",
                                                        contains(ItineraryItem.place_text_folded, term)),
     ]
-    if any(character.isdigit() for character in folded):  # every reference has its year and number
-        parts.append(sa.select(Registration.id).where(reference_like))
+    if _may_be_in_a_reference(term):
+        parts.append(sa.select(Registration.id).where(_reference_contains(term, reference_like)))
     if normalise_passport_number(term):
         # Passport numbers are encrypted: the exact number is found by its keyed hash (an index).
         parts.append(_registrations_of_crew(CrewMember.passport_number_hash == passport_search_hash(term)))
@@ -278,6 +286,29 @@ def _crew_exists(*conditions):
 def _visit_exists(*place_conditions):
     return (sa.select(1).select_from(ItineraryItem).join(Place, ItineraryItem.place_id == Place.id)
             .where(ItineraryItem.registration_id == Registration.id, *place_conditions).exists())
+
+
+REFERENCE_PREFIX = "PD-"  # service.next_reference: PD-<year>-<number>
+REFERENCE_CHARACTERS = re.compile(r"[A-Z0-9-]+")
+
+
+def _may_be_in_a_reference(term: str) -> bool:
+    """Whether `term` can be part of a reference (PD-2026-00012): letters, digits and hyphens only,
+    with a digit (every reference has its year and number). "Outlet 123" cannot: no reference
+    scan for it."""
+    bare = term.strip().upper()
+    return bool(REFERENCE_CHARACTERS.fullmatch(bare)) and any(character.isdigit() for character in bare)
+
+
+def _reference_contains(term: str, reference_like):
+    """The references containing `term`. A term that starts as references do ("PD-2026-0001") is
+    their beginning: on SQLite a range of the reference's unique index (its LIKE cannot use that
+    index, and scanning 100,000 references costs some 12 ms); PostgreSQL's trigram index serves the
+    LIKE itself (a range there would follow the database's collation, which may skip hyphens)."""
+    bare = term.strip().upper()
+    if bare.startswith(REFERENCE_PREFIX) and db.session.get_bind().dialect.name == "sqlite":
+        return sa.and_(Registration.reference >= bare, Registration.reference < bare + "\U0010ffff")
+    return reference_like
 
 
 def _apply_filters(query, form: QueueFilterForm, today, *, only_open: bool = False):

@@ -3,8 +3,8 @@ counts (app/registrations/models.py OPEN_STATUS_SQL), and on PostgreSQL an autov
 for registrations of 2% of its rows instead of 20%, so that the index-only scans the queue and the
 counts rely on find the pages of recently changed dossiers marked all-visible again within
 minutes, not after a fifth of the table has changed. The place and crew indexes carry the
-registration's id (index-only reads for the border-area and nationality filters). The tables'
-planner statistics afresh.
+registration's id (index-only reads for the border-area and nationality filters); the submission
+time's index is in the "newest submission" sort's order. The tables' planner statistics afresh.
 
 Revision ID: 0012_open_dossiers_index
 Revises: 0011_speed_and_search
@@ -38,6 +38,10 @@ def upgrade():
     for old, new, table, _old_columns, columns in WIDER:
         op.create_index(new, table, columns)
         op.drop_index(old, table_name=table)
+    nulls = " NULLS LAST" if op.get_bind().dialect.name == "postgresql" else ""  # see app/db.py sort_index
+    op.create_index("ix_registrations_submitted_order", "registrations",
+                    [sa.text(f"submitted_at DESC{nulls}"), sa.text("id DESC")])
+    op.drop_index("ix_registrations_submitted_at", table_name="registrations")
     op.create_index("ix_registrations_open_due", "registrations", ["due_date", "id"],
                     sqlite_where=sa.text(OPEN_STATUS_SQL), postgresql_where=sa.text(OPEN_STATUS_SQL))
     if op.get_bind().dialect.name == "postgresql":
@@ -54,6 +58,8 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE registrations RESET (autovacuum_vacuum_scale_factor, autovacuum_analyze_scale_factor)")
     op.drop_index("ix_registrations_open_due", table_name="registrations")
+    op.create_index("ix_registrations_submitted_at", "registrations", ["submitted_at"])
+    op.drop_index("ix_registrations_submitted_order", table_name="registrations")
     for old, new, table, old_columns, _columns in reversed(WIDER):
         op.create_index(old, table, old_columns)
         op.drop_index(new, table_name=table)
