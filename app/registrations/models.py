@@ -41,10 +41,9 @@ OPEN_STATUSES = (Status.submitted, Status.in_review, Status.needs_info)
 OPEN_STATUS_SQL = "status IN ({})".format(", ".join(f"'{status.name}'" for status in OPEN_STATUSES))
 
 
-def is_open(status_column=None) -> sa.ColumnElement[bool]:
+def is_open() -> sa.ColumnElement[bool]:
     """`status IN ('submitted', 'in_review', 'needs_info')`, the values in the SQL (see OPEN_STATUS_SQL)."""
-    column = Registration.status if status_column is None else status_column
-    return column.in_(sa.bindparam("open_statuses", list(OPEN_STATUSES), expanding=True, literal_execute=True,
+    return Registration.status.in_(sa.bindparam("open_statuses", list(OPEN_STATUSES), expanding=True, literal_execute=True,
                                    unique=True))
 
 
