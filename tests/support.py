@@ -41,6 +41,23 @@ def page_assets(html: str) -> list[str]:
             if path.endswith((".css", ".js"))]
 
 
+@contextlib.contextmanager
+def statements_sent(engine):
+    """A list that receives (statement, parameters) for each SQL statement `engine` sends while the block runs."""
+    import sqlalchemy as sa
+
+    sent: list[tuple[str, object]] = []
+
+    def keep(_connection, _cursor, statement, parameters, *_args):
+        sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+
+
 def csrf_token(client, page: str = "/login") -> str:
     response = client.get(page)
     match = CSRF_PATTERN.search(response.get_data(as_text=True))

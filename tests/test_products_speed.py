@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from app.auth.models import Role
 from app.clock import local_today
@@ -19,7 +17,7 @@ from app.outlets.models import MediaType, Outlet
 from app.products.models import (CaseStatus, Channel, CooperationType, Product, ProductCountry, ProductLanguage,
                                  ProductStatus, ProductType, SovereigntyCase)
 from app.registrations.models import Registration, RegistrationKind, Status
-from tests.support import login
+from tests.support import login, statements_sent
 
 PAGES = [
     "/staff/products", "/staff/products?sort=reach", "/staff/products?sort=title", "/staff/products?sort=recorded",
@@ -29,20 +27,6 @@ PAGES = [
     "/staff/products?q=PD-&sort=reach", "/staff/products?page=2",
     "/staff/cases", "/staff/cases?show=all", "/staff/reports/overdue",
 ]
-
-
-@contextmanager
-def counted(engine):
-    statements: list[str] = []
-
-    def count(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _add_products(app, outlet_ids, registration_ids, first: int, count: int) -> None:
@@ -89,7 +73,7 @@ def _statements(app, client) -> dict[str, int]:
         engine = app_db.engine
     for path in PAGES:
         client.get(path)  # a first request warms what is loaded once per process
-        with counted(engine) as sent:
+        with statements_sent(engine) as sent:
             response = client.get(path)
         assert response.status_code == 200, path
         counts[path] = len(sent)

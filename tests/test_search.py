@@ -15,7 +15,7 @@ from app.outlets.models import CrewMember, Outlet
 from app.places.models import Place
 from app.registrations.models import ItineraryItem, OPEN_STATUS_SQL, Registration, Status
 from app.search import backfill, fold, like_pattern
-from tests.support import login
+from tests.support import login, statements_sent
 
 QUEUE = "/staff/registrations?status=all"
 
@@ -144,21 +144,12 @@ QUEUE_PAGES = [
 def _statements(app, client, paths) -> list[int]:
     with app.app_context():
         engine = app_db.engine
-    counted = []
-
-    def count(*_args):
-        counted.append(1)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        result = []
-        for path in paths:
-            counted.clear()
+    result = []
+    for path in paths:
+        with statements_sent(engine) as sent:
             assert client.get(path).status_code == 200, path
-            result.append(len(counted))
-        return result
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+        result.append(len(sent))
+    return result
 
 
 def test_the_queue_and_the_dossier_page_cost_the_same_statements_for_few_or_many_rows(
@@ -200,16 +191,8 @@ def test_the_default_queue_reads_the_open_dossiers_from_their_own_index(app, sta
     assert migration.OPEN_STATUS_SQL == OPEN_STATUS_SQL
     with app.app_context():
         engine = app_db.engine
-    sent = []
-
-    def keep(_connection, _cursor, statement, parameters, *_args):
-        sent.append((statement, parameters))
-
-    sa.event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with statements_sent(engine) as sent:
         page = staff.get("/staff/registrations")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", keep)
     assert page.status_code == 200
     first_ids = next((statement, parameters) for statement, parameters in sent
                      if statement.lstrip().startswith("SELECT registrations.id") and "LIMIT" in statement)
