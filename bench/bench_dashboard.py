@@ -290,12 +290,18 @@ def time_pages(engine, pages, rounds: int) -> tuple[dict, dict, dict]:
     return statements, walls, cpus
 
 
+def bench_app(url: str | None, **config):
+    """An app on `url` for a page benchmark: test settings (rate limits in memory, no secure cookie),
+    throwaway upload and key folders, `config` on top."""
+    return create_app({"TESTING": True, "SECRET_KEY": secrets.token_hex(16), "SQLALCHEMY_DATABASE_URI": url,
+                       "RATELIMIT_STORAGE_URI": "memory://", "SESSION_COOKIE_SECURE": False,
+                       "BASE_URL": "http://localhost", "UPLOAD_FOLDER": tempfile.mkdtemp(),
+                       "PERMIT_KEYS_DIR": tempfile.mkdtemp(), **config})
+
+
 def run(url: str | None, arguments, seeded: bool = False) -> dict:
     """Seed `url` (unless `seeded`), time every page in interleaved rounds; returns the figures."""
-    app = create_app({"TESTING": True, "SECRET_KEY": secrets.token_hex(16), "SQLALCHEMY_DATABASE_URI": url,
-                      "RATELIMIT_STORAGE_URI": "memory://", "SESSION_COOKIE_SECURE": False,
-                      "BASE_URL": "http://localhost", "UPLOAD_FOLDER": tempfile.mkdtemp(),
-                      "PERMIT_KEYS_DIR": tempfile.mkdtemp()})
+    app = bench_app(url)
     bare_path = add_bare_page(app)
     result: dict = {}
     with app.app_context():
@@ -376,25 +382,19 @@ def run(url: str | None, arguments, seeded: bool = False) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--registrations", type=int, default=100_000)
-    parser.add_argument("--products", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--sqlite", metavar="PATH", help="an SQLite file already seeded: no seeding")
-    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL database already seeded: no seeding "
-                                                          "(instead of PRESSDESK_BENCH_DATABASE_URL)")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
-    arguments = parser.parse_args()
+def run_on_databases(name: str, run, arguments, *, sqlite: bool = True) -> None:
+    """`run(url, arguments, seeded=...)` on SQLite (the --sqlite seed, or one seeded in a temporary
+    folder; not when `sqlite` is false) and on PostgreSQL (the --postgres seed, or a throwaway database
+    next to PRESSDESK_BENCH_DATABASE_URL), between two load averages; the figures to --json."""
     load = os.getloadavg()[0]
     machine = (f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
                f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}")
     print(f"machine: {machine}, load average {load:.1f}")
-    output = {"benchmark": "bench_dashboard", "machine": machine, "load_average_start": round(load, 2),
+    output = {"benchmark": name, "machine": machine, "load_average_start": round(load, 2),
               "rounds": arguments.rounds, "databases": []}
     if arguments.sqlite:
         output["databases"].append(run(f"sqlite:///{Path(arguments.sqlite).resolve()}", arguments, seeded=True))
-    else:
+    elif sqlite:
         with tempfile.TemporaryDirectory() as directory:
             output["databases"].append(run(f"sqlite:///{Path(directory) / 'bench.db'}", arguments))
     if arguments.postgres:
@@ -407,6 +407,19 @@ def main() -> None:
     if arguments.json:
         Path(arguments.json).parent.mkdir(parents=True, exist_ok=True)
         Path(arguments.json).write_text(json.dumps(output, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--registrations", type=int, default=100_000)
+    parser.add_argument("--products", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sqlite", metavar="PATH", help="an SQLite file already seeded: no seeding")
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL database already seeded: no seeding "
+                                                          "(instead of PRESSDESK_BENCH_DATABASE_URL)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    arguments = parser.parse_args()
+    run_on_databases("bench_dashboard", run, arguments)
 
 
 if __name__ == "__main__":

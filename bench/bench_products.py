@@ -27,13 +27,8 @@ request (SQLAlchemy before_cursor_execute; on SQLite with the BEGIN that app.dat
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -42,11 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from app import create_app, normalise_database_url  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.products.models import Product  # noqa: E402
 from app.registrations.models import Registration  # noqa: E402
-from bench_dashboard import (add_bare_page, login, seed, summary, throwaway_postgres,  # noqa: E402
+from bench_dashboard import (add_bare_page, bench_app, login, run_on_databases, seed, summary,  # noqa: E402
                              time_pages)
 
 # (key, label, path, query): the pages timed, the anchor first.
@@ -100,11 +94,7 @@ def give_vietnamese_titles() -> int:
 
 
 def run(url: str, arguments, seeded: bool = False) -> dict:
-    app = create_app({"TESTING": True, "SECRET_KEY": secrets.token_hex(16), "SQLALCHEMY_DATABASE_URI": url,
-                      "RATELIMIT_STORAGE_URI": "memory://", "SESSION_COOKIE_SECURE": False,
-                      "BASE_URL": "http://localhost", "UPLOAD_FOLDER": tempfile.mkdtemp(),
-                      "PERMIT_KEYS_DIR": tempfile.mkdtemp(),
-                      **({"PAGE_SIZE": arguments.page_size} if arguments.page_size else {})})
+    app = bench_app(url, **({"PAGE_SIZE": arguments.page_size} if arguments.page_size else {}))
     bare_path = add_bare_page(app)
     result: dict = {}
     with app.app_context():
@@ -186,28 +176,7 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     arguments = parser.parse_args()
-    load = os.getloadavg()[0]
-    machine = (f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-               f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}")
-    print(f"machine: {machine}, load average {load:.1f}")
-    output = {"benchmark": "bench_products", "machine": machine, "load_average_start": round(load, 2),
-              "rounds": arguments.rounds, "databases": []}
-    if arguments.sqlite:
-        output["databases"].append(run(f"sqlite:///{Path(arguments.sqlite).resolve()}", arguments, seeded=True))
-    elif not arguments.no_sqlite:
-        with tempfile.TemporaryDirectory() as directory:
-            output["databases"].append(run(f"sqlite:///{Path(directory) / 'bench.db'}", arguments))
-    if arguments.postgres:
-        output["databases"].append(run(normalise_database_url(arguments.postgres), arguments, seeded=True))
-    elif os.environ.get("PRESSDESK_BENCH_DATABASE_URL"):
-        with throwaway_postgres(os.environ["PRESSDESK_BENCH_DATABASE_URL"]) as url:
-            output["databases"].append(run(url, arguments))
-    output["load_average_end"] = round(os.getloadavg()[0], 2)
-    print(f"load average at the end {output['load_average_end']:.1f}")
-    if arguments.json:
-        Path(arguments.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(arguments.json).write_text(json.dumps(output, indent=2, ensure_ascii=False, default=str) + "\n")
-
+    run_on_databases("bench_products", run, arguments, sqlite=not arguments.no_sqlite)
 
 if __name__ == "__main__":
     main()
