@@ -173,8 +173,10 @@ def _wtforms_messages():  # never called: it marks WTForms' messages for `pybabe
 class QuickSelect(Select):
     """A <select> whose options are one string join, not an option widget (and its html_params)
     each: list filters offer hundreds of options (every outlet, country and language: about 900 on
-    the products list, 250 nationalities on the staff queue), and WTForms' per-option rendering was half the page's CPU. The same markup as WTForms' Select
-    (`selected` on the chosen one, then the value; the label, or the value, escaped); no optgroups."""
+    the products list, 250 nationalities on the staff queue, every place in each day of a
+    registration's itinerary), and WTForms' per-option rendering was half the page's CPU. The same
+    markup as WTForms' Select (`selected` on the chosen one, then the value, then a choice's own
+    attributes; the label, or the value, escaped); no optgroups."""
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
@@ -186,7 +188,8 @@ class QuickSelect(Select):
         parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
         for choice in field.choices:
             value = str(choice.value)
-            parts.append(f'<option {"selected " if value == chosen else ""}value="{escape(value)}">'
+            extra = f" {html_params(**choice.render_kw)}" if choice.render_kw else ""
+            parts.append(f'<option {"selected " if value == chosen else ""}value="{escape(value)}"{extra}>'
                          f"{escape(choice.label or choice.value)}</option>")
         parts.append("</select>")
         return Markup("".join(parts))

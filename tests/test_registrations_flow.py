@@ -10,6 +10,7 @@ from PIL import Image
 
 from app.clock import local_today
 from app.audit.models import AuditEvent
+from app.extensions import db as app_db
 from app.auth.models import Role, User
 from app.outlets.models import CrewMember
 from app.documents.models import IssuedDocument
@@ -293,6 +294,43 @@ def test_itinerary_buttons_add_remove_and_reorder(client, db, make_registration)
                  "itinerary-2-remove": "Remove"})
     post_form(client, f"/registrations/{registration.id}/edit", data)
     assert len(db.session.get(Registration, registration.id).itinerary) == 2
+
+
+def test_saving_keeps_each_days_row_and_reads_a_changed_place_anew(app, client, db, make_registration, make_place):
+    """Every button saves the whole form: a day saved unchanged stays the same row (no DELETE and
+    INSERT each time), a day beyond the form's goes, and a changed place is the new one at once."""
+    from app.registrations import service
+
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    stored = db.session.get(Registration, registration.id)
+    start, crew = stored.start_date, [str(stored.crew_members[0].id)]
+    post_form(client, f"/registrations/{registration.id}/edit",
+              registration_form(registration.id, stored.version, crew, stored.itinerary[0].place_id, start))
+    db.session.expire_all()
+    stored = db.session.get(Registration, registration.id)
+    ids = [item.id for item in stored.itinerary]
+    assert len(ids) == 2
+    post_form(client, f"/registrations/{registration.id}/edit",
+              registration_form(registration.id, stored.version, crew, stored.itinerary[0].place_id, start))
+    db.session.expire_all()
+    stored = db.session.get(Registration, registration.id)
+    assert [item.id for item in stored.itinerary] == ids
+    assert stored.itinerary[1].place_text == "Chợ Long Hoa"
+
+    db.session.rollback()
+    other = make_place(name="Xã Biên Giới", border=True)
+    entries = [service.ItineraryEntry(day=start, place_id=other.id, place_text=None, activity="Film")]
+    with app.test_request_context():
+        stored = app_db.session.get(Registration, registration.id)
+        first = stored.itinerary[0]
+        assert first.place is not None and first.place.id != other.id  # loaded for the old place
+        service.save_draft(app_db.session.get(User, correspondent.id), stored,
+                           service.DraftData(kind=stored.kind, crew_member_ids=[int(crew[0])], itinerary=entries),
+                           stored.version)
+        assert [item.id for item in stored.itinerary] == ids[:1]
+        assert first.place.id == other.id and stored.border_places == [first.place]
+        app_db.session.rollback()
 
 
 def test_lead_time_is_a_warning_not_a_refusal(client, db, make_registration):

@@ -43,7 +43,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class ItineraryItemForm(SubForm):
     day = DateField(_l("Date"), validators=[Optional()])
-    place_id = SelectField(_l("Place"), coerce=_optional_int, validators=[Optional()])
+    place_id = SelectField(_l("Place"), coerce=_optional_int, validators=[Optional()], widget=QuickSelect())
     place_text = StringField(_l("Or another place"), validators=[Optional(), Length(max=SHORT_TEXT)])
     host_organisation = StringField(_l("Host organisation"), validators=[Optional(), Length(max=SHORT_TEXT)])
     activity = TextAreaField(_l("Activity"), validators=[Optional(), Length(max=LONG_TEXT)])

@@ -67,11 +67,13 @@ def _locale() -> str:
 
 def _place_choices() -> list[SelectChoice]:
     locale = _locale()
-    places = db.session.scalars(sa.select(Place).where(Place.active.is_(True)))
+    # Columns, not Place objects: every day of the itinerary offers every place (hundreds).
+    name = Place.name_vi if locale == "vi" else Place.name_en
+    places = db.session.execute(sa.select(Place.id, name, Place.border_area).where(Place.active.is_(True)))
     border = _("border area")
-    return [SelectChoice(place.id, place.name(locale) + (f" ({border})" if place.border_area else ""),
-                         render_kw={"data-border": "true"} if place.border_area else {})
-            for place in sorted(places, key=lambda place: place.name(locale))]
+    return [SelectChoice(place_id, place_name + (f" ({border})" if border_area else ""),
+                         render_kw={"data-border": "true"} if border_area else None)
+            for place_id, place_name, border_area in sorted(places, key=lambda row: row[1])]
 
 
 def _crew_choices(registration: Registration) -> list[SelectChoice]:
@@ -211,9 +213,9 @@ def _edit_page(form, registration, status=200, problems=None):
             form[name].errors = list(form[name].errors) + messages
     if form.attachment_kind.data is None and form.attachment_kind.choices:
         form.attachment_kind.data = form.attachment_kind.choices[0].value
-    places = {place.id: place for place in db.session.scalars(sa.select(Place).where(Place.border_area.is_(True)))}
+    border_place_ids = set(db.session.scalars(sa.select(Place.id).where(Place.border_area.is_(True))))
     return render_template("registrations/edit.html", form=form, registration=registration, problems=problems,
-                           error_summary=_error_summary(form, problems), border_place_ids=set(places),
+                           error_summary=_error_summary(form, problems), border_place_ids=border_place_ids,
                            missing_attachments=_missing_attachment_kinds(registration),
                            crew_without_photo=set(db.session.scalars(sa.select(CrewMember.id).where(
                                CrewMember.outlet_id == registration.outlet_id,
@@ -260,10 +262,10 @@ def edit(registration_id: int):
     if form.add_crew_member.data:
         flash(_("Draft saved. Add the crew member: they join this registration's crew, and you come back here."),
               "success")
-        return redirect(url_for("outlets.new_crew_member", for_registration=registration.id))
+        return redirect(url_for("outlets.new_crew_member", for_registration=registration_id))
     if button_used or form.save.data or not form.send.data:
         flash(_("Draft saved."), "success")
-        return redirect(url_for("registrations.edit", registration_id=registration.id,
+        return redirect(url_for("registrations.edit", registration_id=registration_id,
                                 _anchor="itinerary" if button_used else None))
     action = service.resubmit if registration.status is Status.needs_info else service.submit
     try:
@@ -277,9 +279,10 @@ def edit(registration_id: int):
         db.session.rollback()
         flash(str(error), "danger")
         return _edit_page(form, registration, error.status)
+    due_date = registration.due_date  # read before the commit expires it (no reload to say it)
     db.session.commit()
-    flash(_("Submitted. The province replies by %(due)s.", due=day(registration.due_date)), "success")
-    return redirect(url_for("registrations.detail", registration_id=registration.id))
+    flash(_("Submitted. The province replies by %(due)s.", due=day(due_date)), "success")
+    return redirect(url_for("registrations.detail", registration_id=registration_id))
 
 
 def _attach_from_form(form: RegistrationForm, registration: Registration):
@@ -299,8 +302,9 @@ def _attach_from_form(form: RegistrationForm, registration: Registration):
         db.session.rollback()
         flash(_("Draft saved. The file was not attached: %(reason)s", reason=str(error)), "danger")
         return redirect(back, 303)
+    filename = attachment.original_filename  # read before the commit expires it (no reload to say it)
     db.session.commit()
-    flash(_("Draft saved. Attached: %(file)s.", file=attachment.original_filename), "success")
+    flash(_("Draft saved. Attached: %(file)s.", file=filename), "success")
     return redirect(back, 303)
 
 

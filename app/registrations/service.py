@@ -209,13 +209,20 @@ def save_draft(actor: User, registration: Registration, data: DraftData, expecte
     }
     _transition(actor, registration, "edit", expected_version, changes)
     registration.crew_members = list(crew)
-    registration.itinerary = [
-        ItineraryItem(position=position, day=entry.day, place_id=entry.place_id,
-                      place_text=(entry.place_text or "").strip() or None,
-                      host_organisation=entry.host_organisation.strip(), activity=entry.activity.strip(),
-                      interviewees=entry.interviewees.strip())
-        for position, entry in enumerate(data.itinerary)
-    ]
+    # Day n of the form is written into the stored item n: a day saved unchanged (the usual case: every
+    # button saves the whole form) is no UPDATE, not a DELETE and an INSERT; days beyond the form's go.
+    stored = list(registration.itinerary)
+    items = []
+    for position, entry in enumerate(data.itinerary):
+        item = stored[position] if position < len(stored) else ItineraryItem()
+        if position < len(stored) and item.place_id != entry.place_id:
+            db.session.expire(item, ["place"])  # loaded for the old place: read again by the new id
+        item.position, item.day, item.place_id = position, entry.day, entry.place_id
+        item.place_text = (entry.place_text or "").strip() or None
+        item.host_organisation, item.activity = entry.host_organisation.strip(), entry.activity.strip()
+        item.interviewees = entry.interviewees.strip()
+        items.append(item)
+    registration.itinerary = items
     db.session.flush()
 
 
