@@ -58,6 +58,27 @@ def statements_sent(engine):
         sa.event.remove(engine, "before_cursor_execute", keep)
 
 
+def assert_index_can_serve(engine, statement: str, parameters, table: str, where: str, index: str) -> None:
+    """The database's planner can read `table` through `index` for `statement`: the query's condition
+    implies the partial index's (its values written into the SQL: a bound parameter proves nothing to
+    SQLite). Forced, since a handful of test rows is cheaper to scan: SQLite by INDEXED BY, put after
+    the FROM `table` that the regular expression `where` follows (SQLite refuses the statement, "no
+    query solution", when the index cannot serve it), PostgreSQL with sequential and bitmap scans off
+    (its EXPLAIN then names the index, or another way)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            forced, replaced = re.subn(rf"FROM {table}\s+(?=" + where + ")", f"FROM {table} INDEXED BY {index} ",
+                                       statement, 1)
+            assert replaced == 1, statement
+            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + forced,
+                                                                               parameters))
+        else:
+            for setting in ("enable_seqscan", "enable_bitmapscan"):
+                connection.exec_driver_sql(f"SET LOCAL {setting} = off")
+            plan = " ".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+    assert index in plan, plan
+
+
 def csrf_token(client, page: str = "/login") -> str:
     response = client.get(page)
     match = CSRF_PATTERN.search(response.get_data(as_text=True))

@@ -17,7 +17,7 @@ from app.outlets.models import MediaType, Outlet
 from app.products.models import (CaseStatus, Channel, CooperationType, Product, ProductCountry, ProductLanguage,
                                  ProductStatus, ProductType, SovereigntyCase)
 from app.registrations.models import Registration, RegistrationKind, Status
-from tests.support import login, statements_sent
+from tests.support import assert_index_can_serve, login, statements_sent
 
 PAGES = [
     "/staff/products", "/staff/products?sort=reach", "/staff/products?sort=title", "/staff/products?sort=recorded",
@@ -105,6 +105,44 @@ def test_statements_do_not_grow_with_the_data_or_the_page_size(app, client, make
     assert all(few[path] - 1 <= bigger_pages[path] <= few[path] for path in PAGES), (few, bigger_pages)
     text = client.get("/staff/products").get_data(as_text=True)
     assert text.count("/products/") >= 60 and "flagged" in text
+
+
+def test_the_overdue_reports_are_read_oldest_first_from_the_in_force_registrations_index(app, client, make_user):
+    """The list's page and the reminders' query are conditions the partial index
+    ix_registrations_in_force_end serves (the statuses written into the SQL); the list shows the
+    longest overdue first, and a visit that has a product is not on it. The migration's predicate is
+    the model's."""
+    import importlib
+
+    from app.registrations.models import IN_FORCE_STATUS_SQL
+
+    assert importlib.import_module("migrations.versions.0013_in_force_end_index").IN_FORCE_STATUS_SQL \
+        == IN_FORCE_STATUS_SQL
+    with app.app_context():
+        outlet = Outlet(name="Outlet overdue", country="JP", media_type=MediaType.newspaper)
+        app_db.session.add(outlet)
+        app_db.session.commit()
+        outlet_id = outlet.id
+        engine = app_db.engine
+    visits = _add_ended_visits(app, [outlet_id], 5)  # ended 60, 61 ... 64 days ago
+    _add_products(app, [outlet_id], visits[1:2], 1, 2)  # the second one (number 1) has a product
+    login(client, make_user(Role.officer, locale="en").email)
+    with statements_sent(engine) as sent:
+        page = client.get("/staff/reports/overdue")
+    assert page.status_code == 200
+    with app.app_context():
+        references = {registration_id: app_db.session.get(Registration, registration_id).reference
+                      for registration_id in visits}
+    text = page.get_data(as_text=True)
+    shown = sorted((text.index(references[registration_id]), registration_id) for registration_id in visits
+                   if references[registration_id] in text)
+    assert [registration_id for _position, registration_id in shown] == [visits[4], visits[3], visits[2], visits[0]]
+    rows = next((statement, parameters) for statement, parameters in sent
+                if statement.lstrip().startswith("SELECT registrations.id") and "LIMIT" in statement)
+    assert "IN ('approved', 'completed')" in rows[0]
+    assert_index_can_serve(engine, rows[0], rows[1], "registrations",
+                           r"(?:LEFT OUTER JOIN [^W]*)?WHERE registrations\.status IN \('approved'",
+                           "ix_registrations_in_force_end")
 
 
 def _product(title: str, outlet_id: int, original_title: str | None = None, **values) -> Product:

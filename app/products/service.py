@@ -27,7 +27,7 @@ from app.products.models import (CaseStatus, Channel, CooperationType, EvidenceF
                                  Product, ProductCountry, ProductLanguage, ProductSector, ProductStatus, ProductType,
                                  ReminderKind, ReportState, SovereigntyCase)
 from app.products.permissions import can_report_on, can_view_product, is_reviewer
-from app.registrations.models import Registration, Status
+from app.registrations.models import Registration, Status, is_in_force
 from app.clock import local_today
 from app.registrations.service import working_calendar
 from app.database import slow_work
@@ -37,8 +37,7 @@ from app.uploads import StoredFile, receive_upload, scan_pixels, store_received
 # starting to use the report) does not mail every correspondent of past years at once.
 REMINDER_HORIZON_DAYS = 60
 
-# Registrations whose visit is asked for a report: the approved programme in force, or completed.
-REPORTABLE_STATES = (Status.approved, Status.completed)
+# Registrations whose visit is asked for a report: in force (approved, or completed): is_in_force().
 
 TRACKING_PARAMETERS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src")
 
@@ -502,8 +501,7 @@ def reminder_dates(registration: Registration) -> dict[ReminderKind, date]:
 def _ended_without_report(today: date, since: date | None = None):
     """Registrations in force whose programme has ended and that have no product at all."""
     has_product = sa.select(Product.id).where(Product.registration_id == Registration.id).exists()
-    query = sa.select(Registration).where(Registration.status.in_(REPORTABLE_STATES), Registration.end_date < today,
-                                          ~has_product)
+    query = sa.select(Registration).where(is_in_force(), Registration.end_date < today, ~has_product)
     if since is not None:
         query = query.where(Registration.end_date >= since)
     return query.order_by(Registration.end_date, Registration.id)

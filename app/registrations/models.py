@@ -38,13 +38,35 @@ OPEN_STATUSES = (Status.submitted, Status.in_review, Status.needs_info)
 # every open dossier. A database uses a partial index only for a query whose condition implies the
 # index's own; SQLite proves it only from the same terms with the same values written in the SQL
 # (a bound parameter proves nothing), hence `is_open()` writes the statuses into the statement.
-OPEN_STATUS_SQL = "status IN ({})".format(", ".join(f"'{status.name}'" for status in OPEN_STATUSES))
+# In force: approved, or approved and its programme over. The post-visit reports are owed by them, and
+# the overdue-reports list reads them by end date from their own partial index
+# (ix_registrations_in_force_end), the oldest first: its first page is 25 index entries, where it
+# was a sort of every approved or completed registration.
+IN_FORCE_STATUSES = (Status.approved, Status.completed)
+
+
+def _status_sql(statuses) -> str:
+    return "status IN ({})".format(", ".join(f"'{status.name}'" for status in statuses))
+
+
+OPEN_STATUS_SQL = _status_sql(OPEN_STATUSES)
+IN_FORCE_STATUS_SQL = _status_sql(IN_FORCE_STATUSES)
+
+
+def _status_among(statuses, name: str) -> sa.ColumnElement[bool]:
+    """`status IN (...)` with the values written into the SQL, so that SQLite can match a partial index."""
+    return Registration.status.in_(sa.bindparam(name, list(statuses), expanding=True, literal_execute=True,
+                                                unique=True))
 
 
 def is_open() -> sa.ColumnElement[bool]:
     """`status IN ('submitted', 'in_review', 'needs_info')`, the values in the SQL (see OPEN_STATUS_SQL)."""
-    return Registration.status.in_(sa.bindparam("open_statuses", list(OPEN_STATUSES), expanding=True, literal_execute=True,
-                                   unique=True))
+    return _status_among(OPEN_STATUSES, "open_statuses")
+
+
+def is_in_force() -> sa.ColumnElement[bool]:
+    """`status IN ('approved', 'completed')`, the values in the SQL (see IN_FORCE_STATUSES)."""
+    return _status_among(IN_FORCE_STATUSES, "in_force_statuses")
 
 
 class Proposal(enum.Enum):
@@ -110,6 +132,8 @@ class Registration(db.Model):
                  "proposed_decision", "returned_at"),
         sa.Index("ix_registrations_open_due", "due_date", "id", sqlite_where=sa.text(OPEN_STATUS_SQL),
                  postgresql_where=sa.text(OPEN_STATUS_SQL)),
+        sa.Index("ix_registrations_in_force_end", "end_date", "id", sqlite_where=sa.text(IN_FORCE_STATUS_SQL),
+                 postgresql_where=sa.text(IN_FORCE_STATUS_SQL)),
         # The programme-dates filter, read from the index alone (and sorted by deadline).
         sa.Index("ix_registrations_start_date", "start_date", "end_date", "status", "due_date"),
         trigram_index("ix_registrations_reference_trgm", "reference"),
