@@ -257,8 +257,9 @@ def _without_index(condition):
 def _visits_scan(condition):
     """`_without_index` on SQLite only, for the visits condition. PostgreSQL does not walk an index
     for it either way, but cannot estimate a CASE: it took the few thousand visits for 500, and
-    joined their crew and crew members in nested loops of index lookups, 60,000 of each (the visits
-    statement 320 ms; with the plain condition it hash-joins them: 245 ms). Its other statements
+    joined their crew and crew members in nested loops of index lookups, 60,000 of each; with the
+    plain condition it hash-joins them (the visits statement at 100,000 registrations, both forms
+    alternating in one process, 12 runs each: median 394 -> 337 ms). Its other statements
     keep the CASE, with which PostgreSQL happens to plan them better (the processing times and the
     products' parts were 10-15 ms slower without)."""
     return _without_index(condition) if db.session.get_bind().dialect.name == "sqlite" else condition

@@ -38,10 +38,10 @@ OPEN_STATUSES = (Status.submitted, Status.in_review, Status.needs_info)
 # every open dossier. A database uses a partial index only for a query whose condition implies the
 # index's own; SQLite proves it only from the same terms with the same values written in the SQL
 # (a bound parameter proves nothing), hence `is_open()` writes the statuses into the statement.
-# In force: approved, or approved and its programme over. The post-visit reports are owed by them, and
-# the overdue-reports list reads them by end date from their own partial index
+# In force: approved, or completed (approved, and its programme over). They owe the post-visit
+# report, and the overdue-reports list reads them by end date from their own partial index
 # (ix_registrations_in_force_end), the oldest first: its first page is 25 index entries, where it
-# was a sort of every approved or completed registration.
+# was a sort of every approved or completed registration. `is_in_force()`, for the same reason.
 IN_FORCE_STATUSES = (Status.approved, Status.completed)
 
 
