@@ -79,6 +79,15 @@ def assert_index_can_serve(engine, statement: str, parameters, table: str, where
     assert index in plan, plan
 
 
+def qr_texts(image) -> list[str]:
+    """The texts of the QR codes in `image` (a PIL image), as a phone's camera reads them. Other formats are
+    not looked for: now and then the reader took a line of a permit's text for a linear barcode as well
+    (a PostgreSQL CI run found two barcodes on a permit that has one QR code)."""
+    import zxingcpp
+
+    return [barcode.text for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+
+
 def csrf_token(client, page: str = "/login") -> str:
     response = client.get(page)
     match = CSRF_PATTERN.search(response.get_data(as_text=True))

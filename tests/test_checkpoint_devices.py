@@ -5,14 +5,13 @@ import re
 
 import pytest
 import sqlalchemy as sa
-import zxingcpp
 from PIL import Image
 
 from app.auth.models import Role
 from app.checkpoint.models import CheckpointDevice, CheckpointEnrolment
 from app.documents.models import DocumentKind, IssuedDocument
 from app.registrations.models import Status
-from tests.support import login, post_form
+from tests.support import login, post_form, qr_texts
 from tests.test_checkpoint_trust import (CHECKS, PERMITS, bearer, enrol, leader, new_code,  # noqa: F401
                                          offline_check, officer)
 from tests.test_verification import approve, permit_of, scanned_path  # noqa: F401  (fixture)
@@ -39,8 +38,8 @@ def qr_text(page: str) -> str:
         for column in range(size):
             if dark[row][column]:
                 image.paste(0, (column * scale, row * scale, (column + 1) * scale, (row + 1) * scale))
-    [barcode] = zxingcpp.read_barcodes(image)
-    return barcode.text
+    [text] = qr_texts(image)
+    return text
 
 
 @pytest.fixture

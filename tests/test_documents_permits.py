@@ -15,7 +15,6 @@ import pypdf
 import pypdfium2
 import pytest
 import segno
-import zxingcpp
 from PIL import Image, ImageDraw
 
 from app.documents.permits import (CONDITIONS_CUT_NOTE, PAGE_SIZE, QR_LEFT, QR_SIZE, QR_TOP, SHEET_SIZE,
@@ -23,6 +22,7 @@ from app.documents.permits import (CONDITIONS_CUT_NOTE, PAGE_SIZE, QR_LEFT, QR_S
                                    sheet_card_size, sheet_slots)
 from app.documents.permits import _card_photo
 from app.documents.qr import QUIET_ZONE_MODULES, _bits, dark_outlines, draw_qr, masked_symbols, penalty, qr_matrix
+from tests.support import qr_texts
 
 TOKEN = "AUV6ZGEAAeJAJsEmz-J1_d4T5s9R6tOR68XQlzABSIbIBKkwRUwpksOk_6zVf9ogBscXiQOiJOvQgL27w8X_G6GD61PwTpzZzLJIvgU"
 PASSPORT_NUMBER = "C7654321"  # in the crew record, never on the card
@@ -80,8 +80,7 @@ def _decoded_qr_codes(pdf: bytes, dpi: int) -> list[list[str]]:
             page = document[index]
             bitmap = page.render(scale=dpi / 72)
             image = bitmap.to_pil().convert("L")
-            pages.append([barcode.text for barcode in zxingcpp.read_barcodes(image)
-                          if barcode.format == zxingcpp.BarcodeFormat.QRCode])
+            pages.append(qr_texts(image))
             bitmap.close()
             page.close()
         return pages

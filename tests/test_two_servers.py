@@ -344,14 +344,15 @@ def _log_in(browser: Browser, server: Server, email: str) -> None:
 def _token_in_permit(pdf: bytes) -> str:
     """Print the permit, photograph it, read the QR code: the token in its URL."""
     import pypdfium2
-    import zxingcpp
+
+    from tests.support import qr_texts
 
     document = pypdfium2.PdfDocument(pdf)
     image = document[0].render(scale=250 / 72).to_pil()
     document.close()
-    [barcode] = zxingcpp.read_barcodes(image)
-    assert barcode.text.startswith(BASE_URL + "/v/")
-    return barcode.text.rsplit("/", 1)[1]
+    [text] = qr_texts(image)
+    assert text.startswith(BASE_URL + "/v/")
+    return text.rsplit("/", 1)[1]
 
 
 def _envelope_document(envelope: dict) -> dict:
