@@ -81,8 +81,8 @@ def assert_index_can_serve(engine, statement: str, parameters, table: str, where
 
 def qr_texts(image) -> list[str]:
     """The texts of the QR codes in `image` (a PIL image), as a phone's camera reads them. Other formats are
-    not looked for: now and then the reader took a line of a permit's text for a linear barcode as well
-    (a PostgreSQL CI run found two barcodes on a permit that has one QR code)."""
+    not looked for: a PostgreSQL CI run found two barcodes on a permit that has one QR code (not
+    reproduced; a line of text read as a linear barcode is the likely cause, not a proven one)."""
     import zxingcpp
 
     return [barcode.text for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]

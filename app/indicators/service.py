@@ -115,14 +115,14 @@ from app.products.labels import CASE_STATUS_LABELS, CHANNEL_LABELS, TYPE_LABELS,
 from app.products.models import (CaseStatus, Channel, Product, ProductStatus, ProductType, ReportState,
                                  SovereigntyCase, product_countries, product_languages, product_sectors)
 from app.registrations.labels import MEDIA_TYPE_LABELS
-from app.registrations.models import ItineraryItem, Registration, RegistrationKind, Status, registration_crew
+from app.registrations.models import (IN_FORCE_STATUSES, ItineraryItem, Registration, RegistrationKind, Status,
+                                      registration_crew)
 from app.reference.service import spearhead_sectors
 from app.registrations.service import working_calendar
 
 # Decided as approved: the status may have moved on since (completed, superseded, revoked).
 APPROVED_STATES = (Status.approved, Status.completed, Status.superseded, Status.revoked)
 DECIDED_STATES = APPROVED_STATES + (Status.refused,)
-IN_FORCE_STATES = (Status.approved, Status.completed)
 COUNTED_PRODUCT_STATES = (ProductStatus.published, ProductStatus.evaluated)
 ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -297,7 +297,7 @@ class _Window:
     def visits(self):
         """Registrations hosted as visits in the period (see the module docstring)."""
         in_force = sa.and_(Registration.start_date <= self.end, Registration.end_date >= self.start,
-                           _visits_scan(Registration.status.in_(IN_FORCE_STATES)))
+                           _visits_scan(Registration.status.in_(IN_FORCE_STATUSES)))
         if not self.revoked_visit_ids:
             return in_force
         return sa.or_(in_force, Registration.id.in_(self.revoked_visit_ids))

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from app.auth.models import Role, User
-from app.registrations.models import Registration, Status
+from app.registrations.models import IN_FORCE_STATUSES, Registration
 
 REVIEWER_ROLES = frozenset({Role.officer, Role.leader})
-REPORTABLE = frozenset({Status.approved, Status.completed})
+REPORTABLE = frozenset(IN_FORCE_STATUSES)  # a visit in force or completed is reported on
 
 
 def is_reviewer(user: User) -> bool:

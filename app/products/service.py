@@ -27,7 +27,7 @@ from app.products.models import (CaseStatus, Channel, CooperationType, EvidenceF
                                  Product, ProductCountry, ProductLanguage, ProductSector, ProductStatus, ProductType,
                                  ReminderKind, ReportState, SovereigntyCase)
 from app.products.permissions import can_report_on, can_view_product, is_reviewer
-from app.registrations.models import Registration, Status, is_in_force
+from app.registrations.models import Registration, is_in_force
 from app.clock import local_today
 from app.registrations.service import working_calendar
 from app.database import slow_work
@@ -36,8 +36,6 @@ from app.uploads import StoredFile, receive_upload, scan_pixels, store_received
 # Visits that ended longer ago than this get no reminders: a new installation (or a province
 # starting to use the report) does not mail every correspondent of past years at once.
 REMINDER_HORIZON_DAYS = 60
-
-# Registrations whose visit is asked for a report: in force (approved, or completed): is_in_force().
 
 TRACKING_PARAMETERS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src")
 
