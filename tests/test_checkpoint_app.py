@@ -71,6 +71,17 @@ def test_the_icons_are_pngs_of_their_size_drawn_full_bleed(client, size):
                for dy in range(-size // 4, size // 4, 4)) > 200
 
 
+@pytest.mark.parametrize("page", ["/guide", "/v/not-a-token", "/check"])
+def test_every_layout_links_the_icon(client, page):
+    assert f'rel="icon" type="image/png" sizes="192x192" href="/check/icon-{ICON_SIZES[0]}.png"' in client.get(page).text
+
+
+def test_favicon_is_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.data == client.get(f"/check/icon-{ICON_SIZES[0]}.png").data
+
+
 def test_an_icon_of_another_size_is_not_found(client):
     assert client.get("/check/icon-100.png").status_code == 404
 

@@ -74,6 +74,18 @@ def session_cookie(response) -> str:
     return cookie
 
 
+@pytest.mark.parametrize("path", ["/guide", "/check/icon-192.png"])
+def test_only_a_change_rewrites_the_session_cookie(client, path):
+    """A browser sends a page's icon and a tap on its language buttons at once; each response that
+    rewrites the cookie puts back the session as its request saw it, so a request that changed
+    nothing must not write it (Flask-Login's session protection did, once per visitor)."""
+    session_cookie(client.get("/guide"))  # the language form's token starts the session
+    assert "Set-Cookie" not in client.get(path).headers
+    token = csrf_token(client, "/guide")
+    changed = client.post("/language", data={"locale": "vi", "next": "/guide", "csrf_token": token})
+    assert changed.status_code == 302 and session_cookie(changed)
+
+
 def test_session_cookie_flags_in_production(make_app, app):  # app: the tables (the client runs the outbox)
     production = make_app(SESSION_COOKIE_SECURE=None)  # None: derived, as in production
     response = production.test_client().get("/login", base_url="https://localhost")

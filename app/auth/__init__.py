@@ -14,6 +14,13 @@ def init_app(app):
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
+    # Flask-Login's session protection only marks a session not "fresh" when the address or browser
+    # changes ("strong" would log out a phone moving between networks); nothing here reads
+    # freshness, and a session is the server's revocable record (load_session_user). Its mark was a
+    # write of the cookie on a visitor's first request after the session began (the favicon, an
+    # icon), and that response, racing a language switch made as the page loaded, put back the
+    # cookie without the new language (a CI run caught it).
+    login_manager.session_protection = None
     app.register_blueprint(bp)
     twofactor.init_app(app)  # the set-up gate: before the other areas' gates (the consent gate)
     app.add_template_global(device_label)

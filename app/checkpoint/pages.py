@@ -104,11 +104,18 @@ def manifest():
 
 @bp.route("/check/icon-<int:size>.png")
 def icon(size: int):
+    """The icon; every layout links it."""
     if size not in ICON_SIZES:
         abort(404)
     response = current_app.response_class(icon_png(size), mimetype="image/png")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The icon, for the clients that ask here whatever the page links (not a whole 404 page each time)."""
+    return icon(ICON_SIZES[0])
 
 
 @functools.lru_cache(maxsize=len(ICON_SIZES))
