@@ -16,7 +16,11 @@ SECRET_KEY = None
 # Database: the embedded SQLite file in instance/ unless a URL is given.
 # postgresql:// URLs are served by psycopg 3.
 SQLALCHEMY_DATABASE_URI = None
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+SQLALCHEMY_ENGINE_OPTIONS = {}
+# A pooled server connection idle this long is pinged before use and replaced if the server
+# dropped it (a restart, a firewall's idle timeout); one used more recently is not (app/database.py).
+# 0: ping at every use, as SQLAlchemy's pool_pre_ping.
+DATABASE_PING_AFTER_IDLE_SECONDS = 10
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
 # The public address of the site, used in emails and (later) permit QR codes.

@@ -26,6 +26,15 @@ its transactions begin as usual and `writes()`/`slow_work()` only end an idle tr
 Documents are still rendered inside the decision's transaction (the register number taken there is
 printed on the PDF): see app/documents/service.py.
 
+A server's pooled connection is pinged before use only when it sat idle for
+DATABASE_PING_AFTER_IDLE_SECONDS (`_ping_after_idle`), not at every checkout as SQLAlchemy's
+pool_pre_ping does: that ping is a round trip before each request's first statement, and on the
+permit check (one statement) it was a quarter of the server's CPU (2.76 -> 2.00 ms per scan under
+gunicorn, bench/bench_checkpoint.py, 2026-12-03). Choice: after a restart of PostgreSQL, a
+connection idle longer than that is replaced before use, as before; one that was in use moments
+earlier fails its request once (the error page, nothing saved), and SQLAlchemy then replaces the
+process's whole pool. A firewall that drops idle connections only drops idle ones, which are pinged.
+
 The database file and its -wal and -shm are made 0600 when a connection opens (SQLite gives the
 -wal and -shm the main file's mode), so only the service user reads them.
 """
@@ -36,10 +45,12 @@ import contextvars
 import logging
 import os
 import stat
+import time
 from collections.abc import Iterator
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 
 from app.extensions import db
 
@@ -54,6 +65,7 @@ WROTE = "pressdesk_wrote"  # connection.info key: the open transaction has writt
 # session.info key: files written for the transaction under way (app/uploads.py deletes them if it
 # does not commit). Ending a read transaction around slow work keeps them for the next one.
 FILES_WRITTEN = "pressdesk_files_written"
+IDLE_SINCE = "pressdesk_idle_since"  # connection record info key: when it went back to the pool
 WRITE_PREFIXES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 DATABASE_FILE_MODE = 0o600
 
@@ -187,6 +199,7 @@ def install_engine_events(app: Flask) -> None:
         connection.info.pop(WROTE, None)
 
     if not sqlite:
+        _ping_after_idle(engine, float(app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]))
         return
     busy_timeout = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     database_path = engine.url.database if engine.url.database not in (None, "", ":memory:") else None
@@ -206,6 +219,28 @@ def install_engine_events(app: Flask) -> None:
         if database_path:
             for suffix in ("-wal", "-shm"):
                 _restrict(database_path + suffix)
+
+
+def _ping_after_idle(engine, seconds: float) -> None:
+    """Ping a pooled connection before use when it has been idle `seconds` or longer (see the
+    module docstring); a new one is not pinged, and one that fails the ping is replaced (the pool
+    tries a new connection when a checkout handler raises DisconnectionError)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection, connection_record):
+        connection_record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, connection_record, connection_proxy):
+        idle_since = connection_record.info.pop(IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # whatever broke it, this connection is not to be used
+            log.info("a pooled database connection idle for %.0f s failed its ping (%s): replaced",
+                     time.monotonic() - idle_since, type(error).__name__)
+            raise DisconnectionError(str(error)) from error
 
 
 def _restrict(path: str) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import flask_migrate
 import pytest
@@ -129,3 +130,58 @@ def test_the_instance_folder_and_the_development_key_are_private(tmp_path):
         assert stat.S_IMODE((instance / "development-secret-key").stat().st_mode) == 0o600
     finally:
         os.umask(previous)
+
+
+postgres_only = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
+                                   reason="a database server's pooled connections: PostgreSQL only")
+
+
+def backend_pid() -> int:
+    """The server process of the connection the session holds (then given back to the pool)."""
+    pid = app_db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+    app_db.session.remove()
+    return pid
+
+
+def terminate(url: str, pid: int) -> None:
+    """Drop one connection as a restart of the server (or a firewall) would, and wait until it is gone."""
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            assert connection.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(100):
+                if not connection.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                         {"pid": pid}):
+                    break
+                time.sleep(0.05)
+    finally:
+        admin.dispose()
+
+
+@postgres_only
+def test_a_connection_dropped_while_idle_is_replaced_before_use(make_app):
+    application = make_app(DATABASE_PING_AFTER_IDLE_SECONDS=0.2)
+    with application.app_context():
+        first = backend_pid()
+        time.sleep(0.3)
+        terminate(application.config["SQLALCHEMY_DATABASE_URI"], first)
+        assert backend_pid() != first  # the ping found it gone: a new connection answered, no error
+
+
+@postgres_only
+def test_a_connection_in_steady_use_is_not_pinged(make_app, monkeypatch):
+    application = make_app(DATABASE_PING_AFTER_IDLE_SECONDS=30)
+    with application.app_context():
+        dialect, pings = app_db.engine.dialect, []
+        real_ping = dialect.do_ping
+        monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(connection) or real_ping(connection))
+        pids = {backend_pid() for _ in range(5)}
+        assert len(pids) == 1 and pings == []  # the same connection, five times, and no round trip before each
+    other = make_app(DATABASE_PING_AFTER_IDLE_SECONDS=0)  # 0: a ping at every use, as pool_pre_ping
+    with other.app_context():
+        dialect, pings = app_db.engine.dialect, []
+        real_ping = dialect.do_ping
+        monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(connection) or real_ping(connection))
+        for _ in range(3):
+            backend_pid()
+        assert len(pings) == 2  # every use but the first (a new connection is not pinged)
