@@ -12,7 +12,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.documents.models import DocumentKind, IssuedDocument
 from app.extensions import db as app_db
-from app.reference.models import EscortOfficer
+from app.reference.models import EscortOfficer, StandardText, StandardTextKind
 from app.registrations.models import Proposal, Registration, Status
 from tests.support import login, logout, post_form
 
@@ -246,3 +246,41 @@ def test_the_letters_read_as_a_clerk_would_sign_them(app, db, dossier):
     assert "Không quay phim" not in english
     # The notification names the bodies by their Vietnamese names and states the conditions to enforce.
     assert "Bộ Ngoại giao (Cục Báo chí)" in notification and "Không quay phim tại khu vực quân sự" in notification
+
+
+def test_standard_texts_are_offered_by_kind_and_added_where_they_are_chosen(app, client, db, dossier):
+    """Each list offers the active texts of its own kind (read together, once per page), and the chosen
+    one is added to what is typed, in both languages, for the officer to edit."""
+    registration, _correspondent, officer, _leader, escort_id = dossier
+    with app.app_context():
+        texts = {kind: StandardText(kind=kind, title=f"Mẫu {kind.value}", text_vi=f"Nội dung {kind.value}",
+                                    text_en=f"Text of {kind.value}", position=1) for kind in StandardTextKind}
+        retired = StandardText(kind=StandardTextKind.condition, title="Mẫu cũ", text_vi="Cũ", text_en="Old",
+                               active=False)
+        app_db.session.add_all([*texts.values(), retired])
+        app_db.session.commit()
+        ids = {kind: str(text.id) for kind, text in texts.items()}
+    detail = f"/registrations/{registration.id}"
+    login(client, officer.email)
+    page = client.get(detail).get_data(as_text=True)
+    for name, kind in (("standard_conditions", StandardTextKind.condition),
+                       ("standard_reasons", StandardTextKind.refusal_reason)):
+        assert re.findall(rf'name="{name}" type="checkbox" value="(\d+)"', page) == [ids[kind]], name
+    for prefix in ("request-info", "message"):
+        options = re.search(rf'<select[^>]*id="{prefix}-standard_text_id"[^>]*>(.*?)</select>', page, re.S).group(1)
+        assert re.findall(r'value="(\d+)"', options) == [ids[StandardTextKind.info_request]], prefix
+
+    response = post_form(client, f"{detail}/decision", {
+        **draft_fields(escort_id), "standard_conditions": ids[StandardTextKind.condition], "insert": "1",
+        "version": version_of(app, registration.id)}, page=detail)
+    assert response.status_code == 302  # saved with the text added, back on the page to edit it
+    db.session.expire_all()
+    stored = db.session.get(Registration, registration.id)
+    assert stored.conditions == "Không quay phim tại khu vực quân sự\nNội dung condition"
+    assert stored.conditions_en == "No filming in military areas\nText of condition"
+
+    response = post_form(client, f"{detail}/messages", {
+        "standard_text_id": ids[StandardTextKind.info_request], "insert": "1", "body": "Xin chào."}, page=detail)
+    message = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Xin chào.\nNội dung info_request</textarea>" in message and "Text of info_request</textarea>" in message

@@ -14,7 +14,8 @@ Lookups for the other areas (all read the database; none writes):
 * `consulted_body(kind)`: the first active body of that `BodyKind` (None if there is none).
 * `consulted_body_name_vi(kind)`: its official Vietnamese name; without one, the authority
   profile's `consulted_bodies`, then a default built from the province's name.
-* `standard_texts(kind)`: the active texts of a `StandardTextKind`, by position.
+* `standard_texts(kind)`: the active texts of a `StandardTextKind`, by position; all kinds are
+  read in one statement, once per request (`standard_texts_by_kind()`).
 * `spearhead_sectors(active_only=True)`: dicts {"code", "vi", "en", "active"} by position; the
   authority profile's list while the table is empty. Read once per request.
 * `calendar_days(year=None)`: the CalendarDay rows, by date.
@@ -70,6 +71,7 @@ LONG_TEXT = 10_000
 # flask.g keys of what is read once per request.
 _CALENDAR_CACHE = "reference_calendar_days"
 _SECTORS_CACHE = "reference_spearhead_sectors"
+_STANDARD_TEXTS_CACHE = "reference_standard_texts"
 
 # Official Vietnamese names when neither the reference data nor the authority profile gives one;
 # "{province}" is the province as written mid-sentence ("tỉnh Tây Ninh").
@@ -192,6 +194,7 @@ def _forget_cached() -> None:
     if has_app_context():
         g.pop(_CALENDAR_CACHE, None)
         g.pop(_SECTORS_CACHE, None)
+        g.pop(_STANDARD_TEXTS_CACHE, None)
 
 
 def _once_per_request(key: str, load):
@@ -337,9 +340,21 @@ def update_standard_text(actor, text: StandardText, *, kind, title, text_vi, tex
 
 def standard_texts(kind: StandardTextKind) -> list[StandardText]:
     """The active texts of `kind` that staff pick from, by position."""
-    return list(db.session.scalars(sa.select(StandardText)
-                                   .where(StandardText.kind == kind, StandardText.active.is_(True))
-                                   .order_by(StandardText.position, StandardText.id)))
+    return list(standard_texts_by_kind().get(kind, []))
+
+
+def standard_texts_by_kind() -> dict[StandardTextKind, list[StandardText]]:
+    """Every active text, by kind, each kind by position, read once per request: a registration's
+    page offers three kinds in four lists (one statement, not four)."""
+    return _once_per_request(_STANDARD_TEXTS_CACHE, _load_standard_texts)
+
+
+def _load_standard_texts() -> dict[StandardTextKind, list[StandardText]]:
+    grouped: dict[StandardTextKind, list[StandardText]] = {}
+    for text in db.session.scalars(sa.select(StandardText).where(StandardText.active.is_(True))
+                                   .order_by(StandardText.position, StandardText.id)):
+        grouped.setdefault(text.kind, []).append(text)
+    return grouped
 
 
 # --- spearhead sectors --------------------------------------------------------------------------
