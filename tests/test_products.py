@@ -480,6 +480,8 @@ def test_list_filters(client, db, officer, make_outlet, ended_visit):
     assert titles("date_from=2026-01-01") == {"Nordic rice", "Linked podcast"}
     assert titles("date_to=2025-12-31") == {"Tokyo border trade"}
     assert titles("q=" + registration.reference) == {"Linked podcast"}
+    assert titles("q=" + registration.reference.lower()) == {"Linked podcast"}  # a reference's start, any case
+    assert titles("q=" + registration.reference.split("-", 1)[1]) == {"Linked podcast"}  # "2026-00001": a part
     assert titles("q=shimbun") == {"Tokyo border trade"}
     assert titles("evaluation=none") == {"Nordic rice", "Tokyo border trade", "Linked podcast"}
     assert titles("evaluation=flagged") == set()

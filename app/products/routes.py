@@ -30,7 +30,7 @@ from app.products.models import (CaseStatus, Channel, CooperationType, Evaluatio
                                  Product, ProductCountry, ProductLanguage, ProductSector, ProductStatus, ProductType,
                                  ReportState, SovereigntyCase)
 from app.products.permissions import can_report_on, can_view_product
-from app.registrations.models import Registration
+from app.registrations.models import Registration, may_be_in_a_reference, reference_contains
 from app.clock import local_today
 from app.uploads import UploadError, send_stored, upload_rate_limited
 
@@ -235,17 +235,18 @@ def _search_matches(term: str):
     A UNION of one SELECT per way of matching, not one OR across joined tables: each part is served
     by its own index (on PostgreSQL the trigram indexes of the folded columns, in one BitmapOr; the
     outlets' and the registrations' through products.outlet_id and products.registration_id), where
-    an OR across a join reads every product. References (PD-2026-000042) always hold digits: a term
-    without one (a title, a name) does not scan the registrations for them."""
+    an OR across a join reads every product. Only a term that can be part of a reference (letters,
+    digits and hyphens, with a digit: `may_be_in_a_reference`) looks in the references, as the staff
+    queue's search does: "outlet 17" or a title does not scan every registration for them."""
     folded = fold(term)
     parts = [sa.select(Product.id).where(sa.or_(contains(Product.title_folded, folded),
                                                 contains(Product.original_title_folded, folded),
                                                 contains(Product.url_folded, folded))),
              sa.select(Product.id).where(Product.outlet_id.in_(
                  sa.select(Outlet.id).where(contains(Outlet.name_folded, folded))))]
-    if any(character.isdigit() for character in term):
+    if may_be_in_a_reference(term):
         parts.append(sa.select(Product.id).where(Product.registration_id.in_(
-            sa.select(Registration.id).where(Registration.reference.icontains(term.upper(), autoescape=True)))))
+            sa.select(Registration.id).where(reference_contains(term)))))
     return sa.union(*parts)
 
 

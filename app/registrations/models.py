@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 from typing import Optional
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, enum_column, sort_index, utcnow
 from app.extensions import db
-from app.search import FOLDED_MAX, keep_folded, trigram_index
+from app.search import FOLDED_MAX, keep_folded, like_pattern, trigram_index
 
 
 class RegistrationKind(enum.Enum):
@@ -67,6 +68,34 @@ def is_open() -> sa.ColumnElement[bool]:
 def is_in_force() -> sa.ColumnElement[bool]:
     """`status IN ('approved', 'completed')`, the values in the SQL (see IN_FORCE_STATUSES)."""
     return _status_among(IN_FORCE_STATUSES, "in_force_statuses")
+
+
+REFERENCE_PREFIX = "PD-"  # service.next_reference: PD-<year>-<number>
+REFERENCE_CHARACTERS = re.compile(r"[A-Z0-9-]+")
+
+
+def may_be_in_a_reference(term: str) -> bool:
+    """Whether `term` can be part of a reference (PD-2026-00012): letters, digits and hyphens only,
+    with a digit (every reference has its year and number). "Outlet 123" cannot: the searches of the
+    queue and of the products do not scan the references for it."""
+    bare = term.strip().upper()
+    return bool(REFERENCE_CHARACTERS.fullmatch(bare)) and any(character.isdigit() for character in bare)
+
+
+def reference_like(term: str) -> sa.ColumnElement[bool]:
+    """`reference LIKE '%TERM%'` (references are upper case)."""
+    return Registration.reference.like(like_pattern(term.strip()).upper(), escape="\\")
+
+
+def reference_contains(term: str) -> sa.ColumnElement[bool]:
+    """The references containing `term`. A term that starts as references do ("PD-2026-0001") is
+    their beginning: on SQLite a range of the reference's unique index (its LIKE cannot use that
+    index, and scanning 100,000 references costs some 12 ms); PostgreSQL's trigram index serves the
+    LIKE itself (a range there would follow the database's collation, which may skip hyphens)."""
+    bare = term.strip().upper()
+    if bare.startswith(REFERENCE_PREFIX) and db.session.get_bind().dialect.name == "sqlite":
+        return sa.and_(Registration.reference >= bare, Registration.reference < bare + "\U0010ffff")
+    return reference_like(term)
 
 
 class Proposal(enum.Enum):

@@ -2,7 +2,6 @@
 default. Saved filters (kept by app.worklist) and bulk assignment work from it."""
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
@@ -19,11 +18,12 @@ from app.pagination import IdsFirstPage, page_number
 from app.places.models import Place
 from app.privacy.crypto import normalise_passport_number, passport_search_hash
 from app.registrations import bp, service
-from app.search import contains, fold, like_pattern
+from app.search import contains, fold
 from app.registrations.forms import BulkAssignForm, DeleteFilterForm, QueueFilterForm, SaveFilterForm
 from app.registrations.labels import KIND_LABELS, STATUS_LABELS
 from app.registrations.models import (ItineraryItem, OPEN_STATUSES, Registration, RegistrationKind, Status,
-                                      is_open, registration_crew)
+                                      is_open, may_be_in_a_reference, reference_contains, reference_like,
+                                      registration_crew)
 from app.registrations.routes import _reviewers, reviewer_required
 from app.worklist import service as worklist
 
@@ -246,7 +246,7 @@ def search_conditions(term: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
     Returns (the condition, a rank: 0 for the exact reference, 1 for a reference containing the
     term, 2 for the rest)."""
     folded = fold(term)
-    reference_like = Registration.reference.like(like_pattern(term).upper(), escape="\\")
+    like = reference_like(term)
     parts = [
         sa.select(Registration.id).where(
             Registration.outlet_id.in_(sa.select(Outlet.id).where(contains(Outlet.name_folded, term)))),
@@ -257,12 +257,12 @@ def search_conditions(term: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
         sa.select(ItineraryItem.registration_id).where(ItineraryItem.place_text_folded > "",
                                                        contains(ItineraryItem.place_text_folded, term)),
     ]
-    if _may_be_in_a_reference(term):
-        parts.append(sa.select(Registration.id).where(_reference_contains(term, reference_like)))
+    if may_be_in_a_reference(term):
+        parts.append(sa.select(Registration.id).where(reference_contains(term)))
     if normalise_passport_number(term):
         # Passport numbers are encrypted: the exact number is found by its keyed hash (an index).
         parts.append(_registrations_of_crew(CrewMember.passport_number_hash == passport_search_hash(term)))
-    rank = sa.case((Registration.reference == folded.upper(), 0), (reference_like, 1), else_=2)
+    rank = sa.case((Registration.reference == folded.upper(), 0), (like, 1), else_=2)
     return Registration.id.in_(sa.union(*parts)), rank
 
 
@@ -275,29 +275,6 @@ def _naming(only_open: bool, registration_ids, link_column):
     if only_open:
         return registration_ids.where(link_column == Registration.id).exists()
     return Registration.id.in_(registration_ids)
-
-
-REFERENCE_PREFIX = "PD-"  # service.next_reference: PD-<year>-<number>
-REFERENCE_CHARACTERS = re.compile(r"[A-Z0-9-]+")
-
-
-def _may_be_in_a_reference(term: str) -> bool:
-    """Whether `term` can be part of a reference (PD-2026-00012): letters, digits and hyphens only,
-    with a digit (every reference has its year and number). "Outlet 123" cannot: no reference
-    scan for it."""
-    bare = term.strip().upper()
-    return bool(REFERENCE_CHARACTERS.fullmatch(bare)) and any(character.isdigit() for character in bare)
-
-
-def _reference_contains(term: str, reference_like):
-    """The references containing `term`. A term that starts as references do ("PD-2026-0001") is
-    their beginning: on SQLite a range of the reference's unique index (its LIKE cannot use that
-    index, and scanning 100,000 references costs some 12 ms); PostgreSQL's trigram index serves the
-    LIKE itself (a range there would follow the database's collation, which may skip hyphens)."""
-    bare = term.strip().upper()
-    if bare.startswith(REFERENCE_PREFIX) and db.session.get_bind().dialect.name == "sqlite":
-        return sa.and_(Registration.reference >= bare, Registration.reference < bare + "\U0010ffff")
-    return reference_like
 
 
 def _apply_filters(query, form: QueueFilterForm, today, *, only_open: bool = False):
