@@ -103,6 +103,24 @@ def test_a_reference_is_found_whole_or_in_part_and_comes_first(staff, db, dossie
     assert _references(staff, "PD-1999-") == set()
 
 
+def test_a_search_counts_every_match_on_every_page_in_one_statement_with_its_ids(app, staff, db, dossiers):
+    """The total comes with the page's ids (count(*) OVER ()); a page beyond the last counts apart."""
+    for registration in dossiers:
+        db.session.get(Outlet, registration.outlet_id).name = "Nordic TV"
+    db.session.commit()
+    app.config["PAGE_SIZE"] = 2
+    with app.app_context():
+        engine = app_db.engine
+    for page, rows in ((1, 2), (2, 1), (5, 0)):
+        with statements_sent(engine) as sent:
+            text = staff.get(f"{QUEUE}&q=nordic&page={page}").get_data(as_text=True)
+        assert '<p class="small text-body-secondary" id="queue-count">3 registrations</p>' in text, page
+        assert len(_references(staff, f"nordic&page={page}")) == rows
+        counts = [statement for statement, _parameters in sent
+                  if statement.lstrip().upper().startswith("SELECT COUNT(*)") and "registrations.status !=" in statement]
+        assert len(counts) == (1 if rows == 0 else 0), page  # the queue's own count, apart only past the end
+
+
 def test_a_place_typed_in_is_found(staff, db, dossiers):
     _first, _second, third = dossiers
     item = db.session.get(Registration, third.id).itinerary[0]

@@ -75,15 +75,18 @@ def _queue_page(args: MultiDict, status: int = 200, *, bulk_form: BulkAssignForm
     query = sa.select(Registration.id).where(Registration.status != Status.draft)
     # The status applies even when another filter is mistyped: closed dossiers stay one choice away.
     query = _apply_status(query, form.status.data)
-    if form.validate():
+    valid = form.validate()
+    if valid:
         query = _apply_filters(query, form, today, only_open=_only_open(form.status.data))
     sort = form.sort.data if form.sort.data in SORTS else "due"
     if sort == "due" and form.status.data == ALL_STATUSES and not _narrowed(form):
         page = IdsFirstPage(_open_first(query), Registration, worklist.registration_loading(itinerary=False),
                             count_query=query)
     else:
+        # A search is ranked, so every match is sorted: its total comes with the page's ids.
         page = IdsFirstPage(query.order_by(*_sort(sort, form.status.data)), Registration,
-                            worklist.registration_loading(itinerary=False))
+                            worklist.registration_loading(itinerary=False),
+                            count_with_ids=bool(valid and form.q.data and fold(form.q.data)))
     # Each row's next action reads the consultations loaded with the page; whether it visits a
     # border area comes from one statement for the page's rows.
     border = worklist.border_area_visits([registration.id for registration in page.items])
