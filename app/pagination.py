@@ -55,7 +55,8 @@ class IdsFirstPage(Pagination):
         search, ranked): its matching was done twice, once for the page and once for the count
         (the staff queue's search, 17-18 ms each on PostgreSQL at 100,000 registrations). Not for a
         query an index serves in order, where the page stops at its 25th row and the count reads
-        the index alone. A page beyond the last has no row to carry the total: then it is counted."""
+        the index alone. A page with no row to carry the total (past the last, or a search that finds
+        nothing) is counted apart."""
         self._ids, self._model, self._options = ids_query, model, options
         self._count = count_query if count_query is not None else ids_query.order_by(None)
         self._count_with_ids, self._total_with_ids = count_with_ids, None
