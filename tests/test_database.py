@@ -168,20 +168,24 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(make_app):
         assert backend_pid() != first  # the ping found it gone: a new connection answered, no error
 
 
+def counted_pings(monkeypatch) -> list:
+    """The connections the current app's engine pings from now on (each ping still sent)."""
+    dialect, pings = app_db.engine.dialect, []
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(connection) or real_ping(connection))
+    return pings
+
+
 @postgres_only
 def test_a_connection_in_steady_use_is_not_pinged(make_app, monkeypatch):
     application = make_app(DATABASE_PING_AFTER_IDLE_SECONDS=30)
     with application.app_context():
-        dialect, pings = app_db.engine.dialect, []
-        real_ping = dialect.do_ping
-        monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(connection) or real_ping(connection))
+        pings = counted_pings(monkeypatch)
         pids = {backend_pid() for _ in range(5)}
         assert len(pids) == 1 and pings == []  # the same connection, five times, and no round trip before each
     other = make_app(DATABASE_PING_AFTER_IDLE_SECONDS=0)  # 0: a ping at every use, as pool_pre_ping
     with other.app_context():
-        dialect, pings = app_db.engine.dialect, []
-        real_ping = dialect.do_ping
-        monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(connection) or real_ping(connection))
+        pings = counted_pings(monkeypatch)
         for _ in range(3):
             backend_pid()
         assert len(pings) == 2  # every use but the first (a new connection is not pinged)
