@@ -27,7 +27,8 @@ import wtforms
 from wtforms import DateField, DateTimeField, HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import ValidationError
 from markupsafe import Markup, escape
-from wtforms.widgets import HiddenInput, Select, html_params
+from wtforms.widgets import Button, HiddenInput, Input, Select
+from wtforms.widgets.core import clean_key
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
@@ -175,8 +176,7 @@ class QuickSelect(Select):
     each: list filters offer hundreds of options (every outlet, country and language: about 900 on
     the products list, 250 nationalities on the staff queue, every place in each day of a
     registration's itinerary), and WTForms' per-option rendering was half the page's CPU. The same
-    markup as WTForms' Select (`selected` on the chosen one, then the value, then a choice's own
-    attributes; the label, or the value, escaped); no optgroups."""
+    markup as WTForms' Select (tests/test_forms.py); no optgroups."""
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
@@ -184,12 +184,45 @@ class QuickSelect(Select):
         for name in self.validation_attrs:
             if name not in kwargs and getattr(flags, name, False):
                 kwargs[name] = getattr(flags, name)
-        chosen = "" if field.data is None else str(field.data)
-        parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        chosen = None if field.data is None else str(field.data)  # None: none is marked, as in WTForms
+        parts = [f"<select {quick_html_params(name=field.name, **kwargs)}>"]
         for choice in field.choices:
             value = str(choice.value)
-            extra = f" {html_params(**choice.render_kw)}" if choice.render_kw else ""
-            parts.append(f'<option {"selected " if value == chosen else ""}value="{escape(value)}"{extra}>'
-                         f"{escape(choice.label or choice.value)}</option>")
+            label = escape(choice.label or choice.value)
+            if choice.render_kw:  # its own attributes sort among value and selected, as in WTForms
+                options = {"value": value, **choice.render_kw}
+                if value == chosen:
+                    options["selected"] = True
+                parts.append(f"<option {quick_html_params(**options)}>{label}</option>")
+            else:
+                parts.append(f'<option {"selected " if value == chosen else ""}value="{escape(value)}">{label}</option>')
         parts.append("</select>")
         return Markup("".join(parts))
+
+
+def quick_html_params(**kwargs) -> Markup:
+    """WTForms' `html_params`, the same markup from one f-string per attribute.
+
+    WTForms builds each attribute with `Markup('{k}="{v}"').format(...)`, which runs
+    string.Formatter and escapes both parts again: on a registration's form, about 400
+    attributes, it was a tenth of the request's CPU (bench_submit's GET of the form). Here a value
+    is escaped once (a Markup value is kept, a double quote in it still becomes &quot;, as
+    WTForms does), `True` is a bare attribute, `False` none, keys sorted and cleaned by WTForms'
+    own `clean_key` (class_ -> class, data_x_y -> data-x-y). Equal output for every input is held
+    by tests/test_forms.py against WTForms' function.
+    """
+    parts = []
+    for key in sorted(kwargs):
+        value = kwargs[key]
+        if value is True:
+            parts.append(clean_key(key))
+        elif value is not False:
+            parts.append(f'{escape(clean_key(key))}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(parts))
+
+
+# Every <input> and <button> widget (text, date, email, checkbox, radio, file, hidden, submit...)
+# renders its attributes through this class attribute, which WTForms declares for overriding.
+# Set once here, on the base classes, rather than a widget subclass per field type in every form.
+Input.html_params = staticmethod(quick_html_params)
+Button.html_params = staticmethod(quick_html_params)

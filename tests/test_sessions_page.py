@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
-from app.auth.models import KnownDevice, Role, UserSession
+from app.auth.models import KnownDevice, Role, User, UserSession
 from app.outbox.models import OutboxMessage
 from tests.support import login, post_form
 
@@ -144,3 +144,28 @@ def test_forgot_password_does_the_same_work_for_an_unknown_address(client, db, m
     # Nothing is mailed to an address without an account.
     assert [message.recipient for message in db.session.scalars(sa.select(OutboxMessage))] == [user.email]
     assert mailbox.to("nobody@example.org") == []
+
+
+
+
+def test_a_signed_in_request_finds_its_session_and_user_in_one_statement(app, make_user):
+    """Every signed-in request starts here: the session row and its user come in one SELECT, and a
+    revoked session still signs nobody in."""
+    from app.auth.service import load_session_user, start_session
+    from app.extensions import db as app_db
+    from tests.support import statements_sent
+
+    user = make_user(Role.correspondent)
+    with app.test_request_context():
+        raw_token = start_session(app_db.session.get(User, user.id))
+        app_db.session.commit()
+        app_db.session.expunge_all()  # nothing of the user left in the session, as at a request's start
+        with statements_sent(app_db.engine) as sent:
+            loaded = load_session_user(raw_token)
+            assert loaded.email == user.email and loaded.role is Role.correspondent and loaded.is_active
+        selects = [statement for statement, _ in sent if statement.lstrip().upper().startswith("SELECT")]
+        assert len(selects) == 1 and "users" in selects[0] and "user_sessions" in selects[0]
+        app_db.session.execute(sa.update(UserSession).where(UserSession.user_id == user.id)
+                               .values(revoked_at=UserSession.created_at))
+        app_db.session.commit()
+        assert load_session_user(raw_token) is None

@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -258,8 +259,10 @@ def start_session(user: User) -> str:
 
 def load_session_user(raw_token: str) -> User | None:
     """The user of a live session token; None once revoked, expired or deactivated."""
+    # The user in the same statement: this runs on every signed-in request (one statement fewer).
     user_session = db.session.scalar(
-        sa.select(UserSession).where(UserSession.token_hash == token_digest(raw_token))
+        sa.select(UserSession).options(joinedload(UserSession.user, innerjoin=True))
+        .where(UserSession.token_hash == token_digest(raw_token))
     )
     now = utcnow()
     if user_session is None or user_session.revoked_at is not None or user_session.expires_at <= now:

@@ -96,8 +96,9 @@ def queue_email(recipient: str, template: str, locale: str, subject, *,
             locale=locale,
         )
     db.session.add(message)
-    db.session.flush()
-    _attach(message.id, [(document.id, filename) for document, filename in attachments])
+    if attachments:  # they need its id; otherwise it goes in with the caller's next flush, in one
+        db.session.flush()  # INSERT with the other messages of the request (a submission mails several)
+        _attach(message.id, [(document.id, filename) for document, filename in attachments])
     return message
 
 
@@ -443,6 +444,7 @@ def queue_test_message(address: str, actor) -> OutboxMessage:
 
     message = queue_email(address, "test_message", actor.locale, _l("PressDesk test message"),
                           sender_name=actor.full_name, base_url=current_app.config["BASE_URL"])
+    db.session.flush()  # the audit event names its id
     record_event("outbox.test_queued", actor=actor, subject=message, after={"recipient": address})
     return message
 
