@@ -72,6 +72,10 @@ ACCOUNT_INVITATION_HOURS = 24 * 7
 PASSWORD_MIN_LENGTH = 8
 
 # Rate limits (Flask-Limiter). Use redis://127.0.0.1:6379 with several workers.
+# Said here so that each app states it: Flask-Limiter's one Limiter object otherwise hands an
+# app the value of the last app it was set up for. False turns every limit off, the per-account
+# counters of app/ops/ratelimits.py too (the benchmarks run so).
+RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN = "10 per minute;50 per hour"

@@ -90,3 +90,16 @@ def test_successful_logins_do_not_count(app, make_user):
     for _ in range(5):
         browser = app.test_client()
         assert attempt(browser, user.email, TEST_PASSWORD, "127.0.0.1", csrf_token(browser, "/login")).status_code == 302
+
+
+def test_with_rate_limits_turned_off_the_account_throttle_is_off_too(make_app, make_user, caplog):
+    """RATELIMIT_ENABLED = False (Flask-Limiter then has no storage): no 429, and no "storage
+    unreachable" warning at each login."""
+    relaxed = make_app(RATELIMIT_ENABLED=False, RATELIMIT_LOGIN_ACCOUNT=ACCOUNT_LIMIT)
+    with relaxed.app_context():
+        user = make_user()
+    statuses = wrong_passwords_from_many_addresses(relaxed, user.email, 12)
+    assert statuses == [200] * 12
+    browser = relaxed.test_client()
+    assert attempt(browser, user.email, TEST_PASSWORD, "203.0.113.9", csrf_token(browser, "/login")).status_code == 302
+    assert "rate-limit storage unreachable" not in caplog.text
