@@ -16,7 +16,7 @@ from app.products.models import Channel, CooperationType, Product, ProductType, 
 from app.registrations.models import Consultation, ConsultedBody, Proposal, Registration, Status
 from app.worklist import service as worklist
 from tests.conftest import TEST_PASSWORD
-from tests.support import login, post_form
+from tests.support import assert_index_can_serve, login, post_form, statements_sent
 
 MY_WORK = "/staff/my-work"
 
@@ -246,6 +246,29 @@ def test_counts_match_the_sections_and_the_menu_item_reads_them(app, db, officer
         assert 'href="/staff/my-work"' in html and "My work" in html
         assert '<span class="visually-hidden">(3 items to handle)</span>' in html
         assert worklist.counts_for_page() is g.worklist_counts  # once per request
+
+
+
+def test_the_menus_counts_of_one_officer_can_be_read_from_the_officer_index(app, officer, make_registration):
+    """"Assigned to me", "returned to me" and "not assigned" step through one officer's entries of
+    ix_registrations_officer_status (or the unassigned ones'), not through every open dossier."""
+    make_registration(Status.in_review, assigned_to=officer)
+    with app.test_request_context():
+        engine = app_db.engine
+        with statements_sent(engine) as sent:
+            worklist.counts_for(app_db.session.get(User, officer.id))
+        app_db.session.rollback()  # SQLite: its lock, before the planner is asked on another connection
+        statement, parameters = next((statement, parameters) for statement, parameters in sent
+                                     if "count(" in statement and "assigned_officer_id" in statement)
+        for where in (r"WHERE registrations\.status = \S+ AND registrations\.returned_at IS NOT NULL",
+                      r"WHERE registrations\.status = \S+ AND registrations\.assigned_officer_id IS NULL",
+                      r"WHERE registrations\.status IN \(.+?\) AND registrations\.assigned_officer_id = "):
+            assert re.search(where, statement), (where, statement)
+            if engine.dialect.name == "sqlite":  # on PostgreSQL, one EXPLAIN of the whole statement below
+                assert_index_can_serve(engine, statement, parameters, "registrations", where,
+                                       "ix_registrations_officer_status")
+        if engine.dialect.name != "sqlite":
+            assert_index_can_serve(engine, statement, parameters, "registrations", "", "ix_registrations_officer_status")
 
 
 @pytest.fixture

