@@ -222,7 +222,9 @@ def quick_html_params(**kwargs) -> Markup:
 
 
 # Every <input> and <button> widget (text, date, email, checkbox, radio, file, hidden, submit...)
-# renders its attributes through this class attribute, which WTForms declares for overriding.
-# Set once here, on the base classes, rather than a widget subclass per field type in every form.
+# renders its attributes through this class attribute (WTForms declares it as
+# `html_params = staticmethod(html_params)`). Set once here, on the two base classes, rather than
+# a widget subclass per field type in every form. WTForms' TextArea and Select call the module's
+# function and keep it: a form has a few text areas, and the long selects are QuickSelects.
 Input.html_params = staticmethod(quick_html_params)
 Button.html_params = staticmethod(quick_html_params)

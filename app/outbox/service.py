@@ -96,8 +96,8 @@ def queue_email(recipient: str, template: str, locale: str, subject, *,
             locale=locale,
         )
     db.session.add(message)
-    if attachments:  # they need its id; otherwise it goes in with the caller's next flush, in one
-        db.session.flush()  # INSERT with the other messages of the request (a submission mails several)
+    if attachments:  # they need its id; otherwise the message goes in with the caller's next flush
+        db.session.flush()  # (a submission mails several: one flush, not one per message)
         _attach(message.id, [(document.id, filename) for document, filename in attachments])
     return message
 
