@@ -343,3 +343,36 @@ def test_every_control_shows_where_the_keyboard_focus_is(new_page, live_server):
     assert not faint, f"no visible focus indicator on: {faint}"
     kinds = {element["kind"] for element in focused}
     assert {"skip link", "menu link", "language button", "field", "button", "link", "menu button"} <= kinds, kinds
+
+
+BULK_ROW_SCRIPT = """() => {
+  const button = document.querySelector('form[action$="/bulk-assign"] [type=submit]');
+  const holder = document.querySelector('[data-select-all-holder]');
+  const box = (element) => { const r = element.getBoundingClientRect();
+                             return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  return {button: box(button), holder: box(holder), hidden: holder.offsetParent === null,
+          labelWidth: button.scrollWidth, buttonWidth: button.clientWidth};
+}"""
+
+
+def test_the_bulk_assign_button_keeps_its_label_and_its_place(new_page, live_server, world):
+    """The queue's "assign several at once" row in Vietnamese, from a phone to a desktop: the button
+    (an <input type="submit">, which never wraps) shows its whole label, and "select all on this
+    page" is beside or below it, not drawn over it (it was, at 1366 px, before its column took the
+    label's width)."""
+    page = new_page()
+    log_in(page, live_server.url, world["officer"])
+    switch_language(page, live_server.url, "vi")
+    page.goto(live_server.url + "/staff/registrations")
+    failures = []
+    for width in (DESKTOP, 1024, 800, 576, PHONE):
+        page.set_viewport_size({"width": width, "height": HEIGHT})
+        row = page.evaluate(BULK_ROW_SCRIPT)
+        assert not row["hidden"], "the select-all box is shown once the page's script runs"
+        button, holder = row["button"], row["holder"]
+        if row["labelWidth"] > row["buttonWidth"] + 1:
+            failures.append(f"{width} px: the button's label is {row['labelWidth']} px in {row['buttonWidth']}")
+        if min(button["right"], holder["right"]) - max(button["left"], holder["left"]) > 1 \
+                and min(button["bottom"], holder["bottom"]) - max(button["top"], holder["top"]) > 1:
+            failures.append(f"{width} px: 'select all' {holder} overlaps the button {button}")
+    assert not failures, "\n".join(failures)
