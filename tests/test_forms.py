@@ -47,6 +47,8 @@ def test_inputs_and_buttons_render_as_wtforms_renders_them(monkeypatch):
         return [str(form.name(class_="form-control", data_x="1")), str(form.day()), str(form.agree()),
                 str(form.attach())]
 
+    assert wtforms.widgets.Input.__dict__["html_params"].__func__ is quick_html_params  # in place
+    assert wtforms.widgets.Button.__dict__["html_params"].__func__ is quick_html_params
     rendered = render()
     monkeypatch.setattr(wtforms.widgets.Input, "html_params", staticmethod(wtforms_html_params))
     monkeypatch.setattr(wtforms.widgets.Button, "html_params", staticmethod(wtforms_html_params))
