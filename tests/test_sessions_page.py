@@ -146,8 +146,6 @@ def test_forgot_password_does_the_same_work_for_an_unknown_address(client, db, m
     assert mailbox.to("nobody@example.org") == []
 
 
-
-
 def test_a_signed_in_request_finds_its_session_and_user_in_one_statement(app, make_user):
     """Every signed-in request starts here: the session row and its user come in one SELECT, and a
     revoked session still signs nobody in."""
