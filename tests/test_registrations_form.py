@@ -170,3 +170,55 @@ def test_a_date_outside_the_window_is_a_message_not_a_500(client, db, make_regis
     assert '<a href="#start_date">A programme can be registered at most 2 years ahead.</a>' in response.get_data(
         as_text=True)
     assert db.session.get(Registration, registration.id).start_date == registration.start_date  # nothing saved
+
+
+def test_a_submission_is_one_transaction_and_a_refused_one_keeps_only_the_draft(app, client, db, make_registration):
+    """"Submit" saves the draft and submits it in one transaction (a savepoint for the submission):
+    one commit; when the submission is refused, the draft is kept as typed and nothing of the
+    submission is (no mail queued, no audit entry, still a draft)."""
+    from flask import has_request_context
+
+    from app.audit.models import AuditEvent
+    from app.extensions import db as app_db
+    from app.outbox.models import OutboxMessage
+
+    registration, correspondent = make_registration(Status.draft)
+    login(client, correspondent.email)
+    with app.app_context():
+        engine = app_db.engine
+    commits = []
+
+    def count_commit(connection):
+        if has_request_context():  # not the test client's outbox run after the request (conftest)
+            commits.append(connection)
+
+    def submit_counting_commits(**changes):
+        fields = form_fields(edit_page(client, registration.id), "registration-form")
+        for name, value in {**changes, "send": "Submit to the province"}.items():
+            fields[name] = value
+        commits.clear()
+        sa.event.listen(engine, "commit", count_commit)
+        try:
+            return client.post(f"/registrations/{registration.id}/edit", data=fields), len(commits)
+        finally:
+            sa.event.remove(engine, "commit", count_commit)
+
+    def count(model, *where):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+    refused, refused_commits = submit_counting_commits(purpose="", content="Farms and a cooperative.")
+    assert refused.status_code == 422 and refused_commits == 1
+    stored = db.session.get(Registration, registration.id)
+    assert stored.status is Status.draft and stored.content == "Farms and a cooperative."
+    assert count(OutboxMessage) == 0 and count(AuditEvent, AuditEvent.action == "registration.submit") == 0
+    db.session.expire_all()
+
+    submitted, submit_commits = submit_counting_commits(purpose="A report on the coffee harvest.",
+                                                        short_notice_accepted="y")
+    assert submitted.status_code == 302 and submit_commits == 1
+    assert submitted.headers["Location"].endswith(f"/registrations/{registration.id}")
+    stored = db.session.get(Registration, registration.id)
+    assert stored.status is Status.submitted and stored.purpose == "A report on the coffee harvest."
+    assert count(OutboxMessage, OutboxMessage.recipient == correspondent.email,
+                 OutboxMessage.template == "registration_received") == 1
+    assert count(AuditEvent, AuditEvent.action == "registration.submit") == 1

@@ -132,17 +132,23 @@ def test_two_writers_that_read_first_queue_instead_of_failing(app):
     assert names == ["Queue A B"]  # neither update was lost
 
 
-def test_a_read_request_begins_deferred_and_a_post_immediate(app, client, make_user, monkeypatch):
-    _database_file(app)
-    begun = []
+@pytest.fixture
+def begun(monkeypatch) -> list[bool]:
+    """Whether each transaction begun from now on asked for the write lock (BEGIN IMMEDIATE)."""
+    asked = []
     real_begin = database._wants_write
 
     def spy():
         wanted = real_begin()
-        begun.append(wanted)
+        asked.append(wanted)
         return wanted
 
     monkeypatch.setattr(database, "_wants_write", spy)
+    return asked
+
+
+def test_a_read_request_begins_deferred_and_a_post_immediate(app, client, make_user, begun):
+    _database_file(app)
     client.deliver_mail = False
     user = make_user()
     login(client, user.email)
@@ -152,6 +158,28 @@ def test_a_read_request_begins_deferred_and_a_post_immediate(app, client, make_u
     begun.clear()
     assert post_form(client, "/language", {"locale": "vi", "next": "/"}, page="/").status_code == 302
     assert begun[-1] is True  # the POST's own transaction took the write lock at BEGIN
+
+
+def test_attach_on_the_form_takes_the_write_lock_only_to_write(app, client, db, make_registration, begun):
+    """"Attach the file" writes twice (the draft, then the attachment's row): two write
+    transactions. The checks between them, before the file is decoded, read in a read one."""
+    from tests.support import form_fields
+
+    _database_file(app)
+    registration, correspondent = make_registration(Status.draft)
+    client.deliver_mail = False
+    login(client, correspondent.email)
+    fields = form_fields(client.get(f"/registrations/{registration.id}/edit").get_data(as_text=True),
+                         "registration-form")
+    fields["attachment_kind"], fields["attach"] = "press_card", "Attach the file"
+    data = fields.to_dict(flat=False)
+    data["attachment_file"] = (io.BytesIO(TINY_PDF), "press card.pdf")
+    begun.clear()
+    response = client.post(f"/registrations/{registration.id}/edit", data=data)
+    assert response.status_code == 303
+    assert begun.count(True) == 2 and False in begun
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment).where(
+        Attachment.registration_id == registration.id, Attachment.original_filename == "press card.pdf")) == 1
 
 
 def test_a_get_that_writes_without_saying_so_fails_in_tests(app, client):

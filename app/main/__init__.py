@@ -1,3 +1,4 @@
+import contextlib
 import functools
 
 from flask import Blueprint, g
@@ -19,6 +20,20 @@ def sessionless(view):
     return wrapped
 
 
+@contextlib.contextmanager
+def without_page_forms():
+    """Templates rendered inside the block (emails, in a request) get none of the navbar's forms.
+
+    An email has no navbar; building its two forms (a CSRF token each) was a third of the time
+    to render one (7 mails, 14 templates, a submission: 3.9 of 12.6 ms, cProfile)."""
+    before = g.get("without_page_forms", False)
+    g.without_page_forms = True
+    try:
+        yield
+    finally:
+        g.without_page_forms = before
+
+
 def init_app(app):
     from app.main import routes  # noqa: F401
 
@@ -35,7 +50,7 @@ def init_app(app):
 
         if not has_request_context():  # an email rendered by a command
             return {}
-        if g.get("sessionless"):
+        if g.get("sessionless") or g.get("without_page_forms"):
             return {"authority": authority_profile()}
         # formdata=None: these navbar forms never read the request (an error page
         # for a too-large body must not touch the body again).

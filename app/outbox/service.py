@@ -49,6 +49,7 @@ from markupsafe import escape
 from app.audit.service import record_event
 from app.clock import utcnow
 from app.extensions import db
+from app.main import without_page_forms
 from app.outbox.models import OutboxAttachment, OutboxMessage
 from app.outbox.smtp import open_connection
 
@@ -85,7 +86,7 @@ def queue_email(recipient: str, template: str, locale: str, subject, *,
             raise ValueError("only a stored issued document can be attached")
         if not filename or "/" in filename:
             raise ValueError(f"not a file name: {filename!r}")
-    with force_locale(locale):
+    with force_locale(locale), without_page_forms():
         message = OutboxMessage(
             recipient=recipient,
             subject=str(subject),

@@ -253,9 +253,12 @@ def edit(registration_id: int):
         db.session.rollback()
         flash(str(error), "danger")
         return _edit_page(form, registration, error.status)
+    if form.send.data and not (button_used or form.save.data or form.attach.data or form.add_crew_member.data
+                               or form.removed_attachment_id() is not None):
+        return _submit_saved_draft(form, registration)
     db.session.commit()
     if form.attach.data:
-        return _attach_from_form(form, registration)
+        return _attach_from_form(form, registration, registration_id)
     removed = form.removed_attachment_id()
     if removed is not None:
         return _remove_from_form(registration, removed)
@@ -263,31 +266,44 @@ def edit(registration_id: int):
         flash(_("Draft saved. Add the crew member: they join this registration's crew, and you come back here."),
               "success")
         return redirect(url_for("outlets.new_crew_member", for_registration=registration_id))
-    if button_used or form.save.data or not form.send.data:
-        flash(_("Draft saved."), "success")
-        return redirect(url_for("registrations.edit", registration_id=registration_id,
-                                _anchor="itinerary" if button_used else None))
+    flash(_("Draft saved."), "success")
+    return redirect(url_for("registrations.edit", registration_id=registration_id,
+                            _anchor="itinerary" if button_used else None))
+
+
+def _submit_saved_draft(form: RegistrationForm, registration: Registration):
+    """"Submit to the province", after save_draft: the submission in a savepoint of the draft's
+    transaction, so that a refused submission still keeps the draft as typed.
+
+    Choice: one transaction, not a commit of the draft and a second one for the submission (as
+    before): the submission then reloaded the registration, its crew and attachments that the
+    commit had expired, and on SQLite took the write lock a second time."""
     action = service.resubmit if registration.status is Status.needs_info else service.submit
     try:
-        action(current_user, registration, registration.version, short_notice_accepted=form.short_notice_accepted.data)
+        with db.session.begin_nested():
+            action(current_user, registration, registration.version,
+                   short_notice_accepted=form.short_notice_accepted.data)
     except service.Incomplete as incomplete:
-        db.session.rollback()
+        db.session.commit()
         form.version.data = registration.version  # the draft was saved: the page holds the saved version
         flash(_("Draft saved, but not submitted yet: see what is missing below."), "warning")
         return _edit_page(form, registration, 422, incomplete.problems)
     except service.RegistrationError as error:
-        db.session.rollback()
+        db.session.commit()
         flash(str(error), "danger")
         return _edit_page(form, registration, error.status)
     due_date = registration.due_date  # read before the commit expires it (no reload to say it)
     db.session.commit()
     flash(_("Submitted. The province replies by %(due)s.", due=day(due_date)), "success")
-    return redirect(url_for("registrations.detail", registration_id=registration_id))
+    return redirect(url_for("registrations.detail", registration_id=registration.id))
 
 
-def _attach_from_form(form: RegistrationForm, registration: Registration):
-    """The "Attach the file" button: the draft is saved (committed) already, so a refused file loses nothing."""
-    back = url_for("registrations.edit", registration_id=registration.id, _anchor="attachments")
+def _attach_from_form(form: RegistrationForm, registration: Registration, registration_id: int):
+    """The "Attach the file" button: the draft is saved (committed) already, so a refused file loses nothing.
+
+    (`registration_id`, not registration.id: after the commit that would reload the registration in
+    a write transaction, before add_attachment's checks, which read in a read one.)"""
+    back = url_for("registrations.edit", registration_id=registration_id, _anchor="attachments")
     upload = form.attachment_file.data
     if not getattr(upload, "filename", ""):
         flash(_("Draft saved. Choose a file to attach, then press \"Attach the file\"."), "warning")

@@ -33,7 +33,7 @@ from app.registrations.permissions import ACTION_NAMES, RULES, can_view
 from app.registrations.workdays import FIRST_YEAR as CALENDAR_FIRST_YEAR
 from app.registrations.workdays import LAST_YEAR as CALENDAR_LAST_YEAR
 from app.reference.service import calendar_from_config_and_database
-from app.database import slow_work
+from app.database import reading, slow_work
 from app.uploads import copy_stored, receive_upload, scan_pixels, store_received
 
 PASSPORT_VALID_MONTHS_AFTER_END = 6
@@ -475,10 +475,14 @@ def amend(actor: User, registration: Registration, expected_version: int | None)
 
 def add_attachment(actor: User, registration: Registration, kind: AttachmentKind, file_storage) -> Attachment:
     """Check, then store the file holding no database lock (decoding is slow), then check again
-    and write the row in a new write transaction: the registration may have changed meanwhile."""
-    _check(actor, "edit", registration)
-    received = receive_upload(file_storage)
-    _check_attachment_room(registration, received.size)  # before any decoding
+    and write the row in a new write transaction: the registration may have changed meanwhile.
+
+    The first checks read in a read transaction (`reading()`; slow_work ends it): on SQLite, taking
+    the write lock for them (a POST's transaction would) only made the other writers wait."""
+    with reading():
+        _check(actor, "edit", registration)
+        received = receive_upload(file_storage)
+        _check_attachment_room(registration, received.size)  # before any decoding
     with slow_work():
         stored = store_received(received, pixels=scan_pixels())
     _check(actor, "edit", registration)
