@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sqlite3
 import threading
 
@@ -13,7 +14,7 @@ from PIL import Image
 
 from app import database
 from app.extensions import db as app_db
-from app.registrations.models import Attachment, Status
+from app.registrations.models import Attachment, Registration, Status
 from tests.conftest import TINY_PDF
 from tests.support import login, post_form
 
@@ -160,26 +161,52 @@ def test_a_read_request_begins_deferred_and_a_post_immediate(app, client, make_u
     assert begun[-1] is True  # the POST's own transaction took the write lock at BEGIN
 
 
-def test_attach_on_the_form_takes_the_write_lock_only_to_write(app, client, db, make_registration, begun):
-    """"Attach the file" writes twice (the draft, then the attachment's row): two write
-    transactions. The checks between them, before the file is decoded, read in a read one."""
+def test_the_correspondents_posts_take_the_write_lock_only_to_write(app, client, db, make_registration, begun):
+    """Each write of a registration's journey is one write transaction: a new draft one, "Attach the
+    file" two (the draft, then the attachment's row; the checks between them, before the file is
+    decoded, read in a read one), "Submit" one (the draft and the submission), withdrawing one. What the redirect
+    needs is read before the commit, which would make it reload in another write transaction."""
     from tests.support import form_fields
 
     _database_file(app)
     registration, correspondent = make_registration(Status.draft)
     client.deliver_mail = False
     login(client, correspondent.email)
-    fields = form_fields(client.get(f"/registrations/{registration.id}/edit").get_data(as_text=True),
-                         "registration-form")
+
+    def form_of(registration_id):
+        return form_fields(client.get(f"/registrations/{registration_id}/edit").get_data(as_text=True),
+                           "registration-form")
+
+    def post(path, data):
+        begun.clear()
+        response = client.post(path, data=data)
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:300]
+        return begun.count(True), False in begun
+
+    new_page = client.get("/registrations/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', new_page).group(1)
+    assert post("/registrations/new", {"csrf_token": token}) == (1, False)
+
+    fields = form_of(registration.id)
     fields["attachment_kind"], fields["attach"] = "press_card", "Attach the file"
     data = fields.to_dict(flat=False)
     data["attachment_file"] = (io.BytesIO(TINY_PDF), "press card.pdf")
-    begun.clear()
-    response = client.post(f"/registrations/{registration.id}/edit", data=data)
-    assert response.status_code == 303
-    assert begun.count(True) == 2 and False in begun
+    assert post(f"/registrations/{registration.id}/edit", data) == (2, True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment).where(
         Attachment.registration_id == registration.id, Attachment.original_filename == "press card.pdf")) == 1
+
+    fields = form_of(registration.id)
+    fields["send"], fields["short_notice_accepted"] = "Submit to the province", "y"
+    assert post(f"/registrations/{registration.id}/edit", fields) == (1, False)
+    assert db.session.get(Registration, registration.id).status is Status.submitted
+
+    # An action on the registration's page (they share one helper): withdrawing it.
+    page = client.get(f"/registrations/{registration.id}").get_data(as_text=True)
+    withdraw = re.search(r'<form method="post" action="[^"]*/withdraw">(.*?)</form>', page, re.S).group(1)
+    fields = dict(re.findall(r'name="(csrf_token|version)"[^>]*value="([^"]*)"', withdraw))
+    assert post(f"/registrations/{registration.id}/withdraw", fields) == (1, False)
+    db.session.expire_all()
+    assert db.session.get(Registration, registration.id).status is Status.withdrawn
 
 
 def test_a_get_that_writes_without_saying_so_fails_in_tests(app, client):

@@ -111,9 +111,9 @@ def new():
     form = NewRegistrationForm()
     kind = service.kind_for_outlet(current_user.outlet)
     if form.validate_on_submit():
-        registration = service.create_draft(current_user, kind)
-        db.session.commit()
-        return redirect(url_for("registrations.edit", registration_id=registration.id))
+        registration_id = service.create_draft(current_user, kind).id
+        db.session.commit()  # (the id read before: after the commit it would reload, in a write transaction)
+        return redirect(url_for("registrations.edit", registration_id=registration_id))
     return render_template("registrations/new.html", form=form, kind=kind)
 
 
@@ -292,10 +292,10 @@ def _submit_saved_draft(form: RegistrationForm, registration: Registration):
         db.session.commit()
         flash(str(error), "danger")
         return _edit_page(form, registration, error.status)
-    due_date = registration.due_date  # read before the commit expires it (no reload to say it)
+    due_date, registration_id = registration.due_date, registration.id  # read before the commit expires them
     db.session.commit()
     flash(_("Submitted. The province replies by %(due)s.", due=day(due_date)), "success")
-    return redirect(url_for("registrations.detail", registration_id=registration.id))
+    return redirect(url_for("registrations.detail", registration_id=registration_id))
 
 
 def _attach_from_form(form: RegistrationForm, registration: Registration, registration_id: int):
@@ -510,9 +510,10 @@ def _act(registration: Registration, form, form_key: str, perform, done_message:
         db.session.refresh(registration)
         flash(str(error), "danger")
         return _detail_page(registration, error.status, **{form_key: form})
+    registration_id = registration.id  # (after the commit it would reload, in a write transaction)
     db.session.commit()
     flash(done_message, "success")
-    return redirect(url_for("registrations.detail", registration_id=registration.id))
+    return redirect(url_for("registrations.detail", registration_id=registration_id))
 
 
 def _action_route(rule: str, endpoint: str, roles=None):
@@ -545,10 +546,11 @@ def amend(registration_id: int):
         db.session.rollback()
         flash(str(error), "danger")
         return _detail_page(registration, error.status)
+    revision_id = revision.id  # (after the commit it would reload, in a write transaction)
     db.session.commit()
     flash(_("An amendment is started. The approved programme stays in force until the amendment is decided."),
           "success")
-    return redirect(url_for("registrations.edit", registration_id=revision.id))
+    return redirect(url_for("registrations.edit", registration_id=revision_id))
 
 
 @_action_route("/registrations/<int:registration_id>/duplicate", "duplicate", (Role.correspondent,))

@@ -55,9 +55,10 @@ def answer(registration_id: int, consultation_id: int):
         db.session.refresh(registration)
         flash(str(error), "danger")
         return _detail_page(registration, getattr(error, "status", 422), answer=form)
+    registration_id = registration.id  # (after the commit it would reload, in a write transaction)
     db.session.commit()
     flash(_("Answer recorded."), "success")
-    return redirect(url_for("registrations.detail", registration_id=registration.id, _anchor="consultations"))
+    return redirect(url_for("registrations.detail", registration_id=registration_id, _anchor="consultations"))
 
 
 @bp.route("/registrations/<int:registration_id>/consultations/<int:consultation_id>/reply")
