@@ -55,9 +55,10 @@ def answer(registration_id: int, consultation_id: int):
         db.session.refresh(registration)
         flash(str(error), "danger")
         return _detail_page(registration, getattr(error, "status", 422), answer=form)
-    registration_id = registration.id  # (after the commit it would reload, in a write transaction)
     db.session.commit()
     flash(_("Answer recorded."), "success")
+    # The route's registration_id, not registration.id: after the commit that would reload the row, in a write
+    # transaction.
     return redirect(url_for("registrations.detail", registration_id=registration_id, _anchor="consultations"))
 
 
