@@ -208,6 +208,8 @@ def test_email_language_follows_the_recipient_not_the_sender(client, db, mailbox
 def test_a_mail_queued_in_a_request_renders_none_of_the_navbar_forms(app, client, db, monkeypatch):
     """An email has no navbar: queue_email renders it without the language and logout forms that
     every page's template context builds (a CSRF token each), and the page after it still has them."""
+    from flask import render_template_string
+
     import app.main.forms as main_forms
     from app.outbox.service import queue_email
 
@@ -224,6 +226,4 @@ def test_a_mail_queued_in_a_request_renders_none_of_the_navbar_forms(app, client
                               base_url="http://127.0.0.1:5000")
         assert built == []
         assert "PressDesk" in message.body_html and "Admin" in message.body_text
-        from flask import render_template_string
-
         assert "Tiếng Việt" in render_template_string("{{ language_form.locale }}") and len(built) == 1
