@@ -39,10 +39,11 @@ def create_user():
             db.session.rollback()
             form.email.errors.append(str(error))
         else:
+            user_id, email = user.id, user.email  # read before the commit (after it: a reload)
             db.session.commit()
-            flash(_("Account created. An invitation to choose a password was sent to %(email)s.",
-                    email=user.email), "success")
-            return redirect(url_for("admin.user", user_id=user.id))
+            flash(_("Account created. An invitation to choose a password was sent to %(email)s.", email=email),
+                  "success")
+            return redirect(url_for("admin.user", user_id=user_id))
     return render_template("admin/user_new.html", form=form)
 
 

@@ -105,13 +105,16 @@ def _crew_form_page(form: CrewMemberForm, member: CrewMember | None):
             db.session.rollback()
             form.photo.errors.append(str(error))
             return _crew_form(form, member, None), 400
-        db.session.commit()
+        # The message and the way back, read before the commit (after it, a reload in a write transaction).
         if registration is not None:
-            flash(_("%(name)s is saved and added to the crew of %(reference)s.", name=saved.full_name,
-                    reference=registration.reference), "success")
-            return redirect(url_for("registrations.edit", registration_id=registration.id, _anchor="crew"))
-        flash(_("The crew member is saved."), "success")
-        return redirect(url_for("outlets.crew"))
+            done = _("%(name)s is saved and added to the crew of %(reference)s.", name=saved.full_name,
+                     reference=registration.reference)
+            back = url_for("registrations.edit", registration_id=registration.id, _anchor="crew")
+        else:
+            done, back = _("The crew member is saved."), url_for("outlets.crew")
+        db.session.commit()
+        flash(done, "success")
+        return redirect(back)
     if photo is not None:  # the photo passed its checks, another field did not: keep it
         try:
             kept = service.keep_crew_photo(current_user, photo)

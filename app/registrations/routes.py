@@ -365,7 +365,8 @@ def add_attachment(registration_id: int):
     else:
         for errors in form.errors.values():
             flash(" ".join(str(error) for error in errors), "danger")
-    return redirect(url_for("registrations.edit", registration_id=registration.id, _anchor="attachments"))
+    # The route's registration_id: registration.id after the commit would reload the row, in a write transaction.
+    return redirect(url_for("registrations.edit", registration_id=registration_id, _anchor="attachments"))
 
 
 def _load_attachment(registration_id: int, attachment_id: int) -> Attachment:
@@ -565,11 +566,14 @@ def duplicate(registration_id: int):
         db.session.rollback()
         flash(str(error), "danger")
         return _detail_page(registration, error.status)
+    # What the message and the redirect need, read before the commit (after it, a reload in a write transaction).
+    done = _("A new draft %(reference)s, copied from %(source)s: the crew, purpose, places and plans are filled "
+             "in. Give the dates, the MOFA permit number and the attachments of this trip.",
+             reference=copy.reference, source=registration.reference)
+    copy_id = copy.id
     db.session.commit()
-    flash(_("A new draft %(reference)s, copied from %(source)s: the crew, purpose, places and plans are filled "
-            "in. Give the dates, the MOFA permit number and the attachments of this trip.",
-            reference=copy.reference, source=registration.reference), "success")
-    return redirect(url_for("registrations.edit", registration_id=copy.id))
+    flash(done, "success")
+    return redirect(url_for("registrations.edit", registration_id=copy_id))
 
 
 @_action_route("/registrations/<int:registration_id>/messages", "message")
