@@ -16,7 +16,7 @@ from app import database
 from app.extensions import db as app_db
 from app.registrations.models import Attachment, Registration, Status
 from tests.conftest import TINY_PDF
-from tests.support import login, post_form
+from tests.support import csrf_token, form_fields, login, post_form
 
 LOCK_HELD_FOR_AT_MOST = 60  # seconds: a safety net, the tests release the lock themselves
 
@@ -166,8 +166,6 @@ def test_the_correspondents_posts_take_the_write_lock_only_to_write(app, client,
     file" two (the draft, then the attachment's row; the checks between them, before the file is
     decoded, read in a read one), "Submit" one (the draft and the submission), withdrawing one. What the redirect
     needs is read before the commit, which would make it reload in another write transaction."""
-    from tests.support import form_fields
-
     _database_file(app)
     registration, correspondent = make_registration(Status.draft)
     client.deliver_mail = False
@@ -183,9 +181,7 @@ def test_the_correspondents_posts_take_the_write_lock_only_to_write(app, client,
         assert response.status_code in (302, 303), response.get_data(as_text=True)[:300]
         return begun.count(True), False in begun
 
-    new_page = client.get("/registrations/new").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', new_page).group(1)
-    assert post("/registrations/new", {"csrf_token": token}) == (1, False)
+    assert post("/registrations/new", {"csrf_token": csrf_token(client, "/registrations/new")}) == (1, False)
 
     fields = form_of(registration.id)
     fields["attachment_kind"], fields["attach"] = "press_card", "Attach the file"

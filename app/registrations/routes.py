@@ -253,13 +253,14 @@ def edit(registration_id: int):
         db.session.rollback()
         flash(str(error), "danger")
         return _edit_page(form, registration, error.status)
-    if form.send.data and not (button_used or form.save.data or form.attach.data or form.add_crew_member.data
-                               or form.removed_attachment_id() is not None):
+    removed = form.removed_attachment_id()
+    another_button = (button_used or form.save.data or form.attach.data or form.add_crew_member.data
+                      or removed is not None)
+    if form.send.data and not another_button:
         return _submit_saved_draft(form, registration)
     db.session.commit()
     if form.attach.data:
         return _attach_from_form(form, registration, registration_id)
-    removed = form.removed_attachment_id()
     if removed is not None:
         return _remove_from_form(registration, removed)
     if form.add_crew_member.data:
